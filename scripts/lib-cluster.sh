@@ -1,0 +1,60 @@
+# lib-cluster.sh: shared by test.sh, demo.sh and bench.sh (sourced, not run).
+# Makes a throwaway PostgreSQL 15 cluster on its own free port and socket
+# directory with textseq preloaded, and tears everything down on exit.
+# Servers never run as root: as root, the server runs as the 'postgres' user.
+
+PGBIN=${PGBIN:-$(pg_config --bindir)}
+TS_TMP=""
+TS_PIDS=()
+
+# A free TCP port on loopback, chosen by the kernel.
+ts_free_port() {
+  perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport'
+}
+
+# Run a server-side command as the cluster owner.
+ts_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Stop the cluster and background processes, remove the temp dir; safe to call twice.
+ts_cleanup() {
+  local p
+  for p in "${TS_PIDS[@]+"${TS_PIDS[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$TS_TMP" ] && [ -d "$TS_TMP/data" ]; then
+    ts_as_owner "$PGBIN/pg_ctl" -D "$TS_TMP/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$TS_TMP" ] && [ -z "${TS_KEEP:-}" ] && rm -rf "$TS_TMP"
+  TS_TMP=""
+}
+
+# ts_cluster_start [extra postgresql.conf lines...]: initdb + start; exports PGHOST PGPORT PGUSER.
+ts_cluster_start() {
+  TS_TMP=$(mktemp -d /tmp/textseq.XXXXXX)
+  chmod 755 "$TS_TMP"
+  mkdir -p "$TS_TMP/sock"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$TS_TMP" "$TS_TMP/sock"
+  ts_as_owner "$PGBIN/initdb" -D "$TS_TMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$TS_TMP/initdb.log" 2>&1 \
+    || { cat "$TS_TMP/initdb.log"; return 1; }
+  PGPORT=$(ts_free_port)
+  {
+    echo "port = $PGPORT"
+    echo "listen_addresses = ''"
+    echo "unix_socket_directories = '$TS_TMP/sock'"
+    echo "shared_preload_libraries = 'textseq'"
+    echo "fsync = off"
+    echo "max_connections = 60"
+    echo "timezone = 'UTC'"
+    echo "log_min_messages = warning"
+    for line in "$@"; do echo "$line"; done
+  } | ts_as_owner tee -a "$TS_TMP/data/postgresql.conf" >/dev/null
+  ts_as_owner "$PGBIN/pg_ctl" -D "$TS_TMP/data" -l "$TS_TMP/server.log" -w -t 60 start >/dev/null \
+    || { cat "$TS_TMP/server.log"; return 1; }
+  export PGHOST="$TS_TMP/sock" PGPORT PGUSER=postgres
+}
+
+# Build and install the extension (sudo when not root).
+ts_build_install() {
+  make -s -j2 all >/dev/null
+  if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+}

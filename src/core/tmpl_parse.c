@@ -1,0 +1,662 @@
+/*-------------------------------------------------------------------------
+ *
+ * tmpl_parse.c
+ *	  Building a template's tree from its pieces and tokens, and collecting
+ *	  every problem (syntax, unknown tags and filters, bad filter arguments,
+ *	  nesting) with its position.
+ *
+ * The parser recovers at the end of each {{ }} or {% %} so one pass reports
+ * every problem; only markup that never closes, or nesting past
+ * TMPL_MAX_DEPTH, stops it.  Filters are checked here, never at render.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tmpl_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Parser
+{
+	Tmpl	   *t;
+	const char *src;
+	size_t		len;
+	TmplScanner scan;
+	TmplProblems *problems;
+	bool		fatal;			/* stop: nothing after this can be trusted */
+} Parser;
+
+/* Which tag ended a block body. */
+typedef enum EndKind
+{
+	END_NONE, END_ELSIF, END_ELSE, END_ENDIF, END_ENDUNLESS
+} EndKind;
+
+typedef struct Stop
+{
+	EndKind		kind;
+	TmplPiece	piece;
+	TmplLexer	lex;			/* positioned after the tag's name */
+} Stop;
+
+static TmplNode *parse_nodes(Parser *P, int depth, Stop *stop);
+static void problem(Parser *P, int code, size_t offset, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+
+/* Record a problem at offset, keeping the list in source order. */
+static void
+problem(Parser *P, int code, size_t offset, const char *fmt,...)
+{
+	TmplProblems *pr = P->problems;
+	char		msg[200];
+	va_list		ap;
+	int			i;
+
+	if (pr->count >= TMPL_MAX_PROBLEMS)
+	{
+		pr->truncated = true;
+		P->fatal = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	i = pr->count;
+	while (i > 0 && (size_t) pr->items[i - 1].offset > offset)
+	{
+		pr->items[i] = pr->items[i - 1];
+		i--;
+	}
+	ts_error_set(&pr->items[i], code, P->src, P->len, offset, "%s", msg);
+	pr->count++;
+}
+
+/* Copy at most 30 bytes of src[start..start+n) into buf (>= 40 bytes), never splitting a character. */
+static const char *
+excerpt(const Parser *P, size_t start, size_t n, char *buf)
+{
+	size_t		cut;
+
+	if (start > P->len)
+		start = P->len;
+	if (n > P->len - start)
+		n = P->len - start;
+	/* a token ending in a lead byte takes its continuation bytes along */
+	while (start + n < P->len && n < 34 && ((unsigned char) P->src[start + n] & 0xC0) == 0x80)
+		n++;
+	cut = n > 30 ? 30 : n;
+	while (cut > 0 && cut < n && ((unsigned char) P->src[start + cut] & 0xC0) == 0x80)
+		cut--;
+	memcpy(buf, P->src + start, cut);
+	strcpy(buf + cut, cut < n ? "..." : "");
+	return buf;
+}
+
+/* Describe a token for an error message: nothing, "name", or a string as written. */
+static const char *
+tok_text(const Parser *P, const TmplTok *t, char *buf)
+{
+	if (t->type == TK_END)
+		return "nothing";
+	if (t->type == TK_STRING)
+		return excerpt(P, t->pos, t->len + 2, buf);
+	buf[0] = '"';
+	excerpt(P, t->pos, t->len, buf + 1);
+	strcat(buf, "\"");
+	return buf;
+}
+
+/* Record a problem for a token the lexer rejected. */
+static void
+bad_token(Parser *P, const TmplTok *t)
+{
+	char		buf[48];
+
+	problem(P, TMPL_ERR_SYNTAX, t->pos, "%s at \"%s\"", t->bad, excerpt(P, t->pos, t->len, buf));
+}
+
+/* Make a literal or path operand from a name token (keywords are literals). */
+static bool
+name_operand(Parser *P, const TmplTok *tok, TmplOperand *op)
+{
+	const char *s = P->src + tok->start;
+	int			n = 1;
+	TmplPath   *path;
+
+	if (tmpl_tok_is(P->src, tok, "nil") || tmpl_tok_is(P->src, tok, "null"))
+		op->lit.kind = TMPL_NIL;
+	else if (tmpl_tok_is(P->src, tok, "true") || tmpl_tok_is(P->src, tok, "false"))
+	{
+		op->lit.kind = TMPL_BOOL;
+		op->lit.boolean = s[0] == 't';
+	}
+	else if (tmpl_tok_is(P->src, tok, "empty"))
+		op->kind = OPND_EMPTY;
+	else if (tmpl_tok_is(P->src, tok, "blank"))
+		op->kind = OPND_BLANK;
+	else
+	{
+		for (size_t i = 0; i < tok->len; i++)
+			n += s[i] == '.';
+		if (n > TMPL_MAX_SEGMENTS)
+		{
+			problem(P, TMPL_ERR_TOO_DEEP, tok->pos, "path has more than %d parts", TMPL_MAX_SEGMENTS);
+			return false;
+		}
+		path = tmpl_arena_alloc(P->t, sizeof(TmplPath));
+		path->segs = tmpl_arena_alloc(P->t, sizeof(TmplSeg) * n);
+		path->offset = tok->pos;
+		for (size_t i = 0, from = 0; i <= tok->len; i++)
+		{
+			if (i < tok->len && s[i] != '.')
+				continue;
+			path->segs[path->nsegs].name = s + from;
+			path->segs[path->nsegs].len = (int) (i - from);
+			path->nsegs++;
+			from = i + 1;
+		}
+		if (P->t->paths_tail)
+			P->t->paths_tail->next_all = path;
+		else
+			P->t->paths = path;
+		P->t->paths_tail = path;
+		op->kind = OPND_PATH;
+		op->path = path;
+	}
+	return true;
+}
+
+/* Parse a value: a literal (string, number, nil, true, false, empty, blank) or a path. */
+static bool
+parse_operand(Parser *P, TmplLexer *L, TmplOperand *op)
+{
+	TmplTok		tok;
+	char		buf[48];
+
+	memset(op, 0, sizeof(*op));
+	tmpl_lex_next(L, &tok);
+	switch (tok.type)
+	{
+		case TK_PATH:
+			return name_operand(P, &tok, op);
+		case TK_STRING:
+		case TK_NUMBER:
+			op->lit.kind = tok.type == TK_STRING ? TMPL_STRING : TMPL_NUMBER;
+			op->lit.str = P->src + tok.start;
+			op->lit.len = tok.len;
+			return true;
+		case TK_BAD:
+			bad_token(P, &tok);
+			return false;
+		default:
+			problem(P, TMPL_ERR_SYNTAX, tok.pos, "expected a value, found %s", tok_text(P, &tok, buf));
+			return false;
+	}
+}
+
+/* Can this operand serve as truncate's length (a number, a quoted integer, or a path)? */
+static bool
+integer_operand(const TmplOperand *op)
+{
+	long long	n;
+
+	if (op->kind == OPND_PATH)
+		return true;
+	if (op->kind != OPND_LITERAL)
+		return false;
+	return (op->lit.kind == TMPL_NUMBER || op->lit.kind == TMPL_STRING) &&
+		tmpl_parse_integer(&op->lit, &n);
+}
+
+/* Check a filter's argument count and kinds against its spec. */
+static void
+check_filter_args(Parser *P, const TmplFilterSpec *spec, const TmplFilter *f, size_t pos)
+{
+	if (f->nargs < spec->min_args || f->nargs > spec->max_args)
+	{
+		if (spec->max_args == 0)
+			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes no arguments", spec->name);
+		else if (spec->min_args == spec->max_args)
+			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes exactly %d argument%s",
+					spec->name, spec->min_args, spec->min_args == 1 ? "" : "s");
+		else
+			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes %d to %d arguments",
+					spec->name, spec->min_args, spec->max_args);
+	}
+	else if (spec->int_first && f->nargs >= 1 && !integer_operand(&f->args[0]))
+		problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs an integer length", spec->name);
+}
+
+/* Parse one keyword argument "name: value" of filter f. */
+static bool
+parse_option(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
+{
+	TmplTok		name,
+				colon;
+	TmplOperand value;
+	char		buf[48];
+
+	tmpl_lex_next(L, &name);
+	tmpl_lex_next(L, &colon);
+	if (!parse_operand(P, L, &value))
+		return false;
+	if (spec == NULL)
+		return true;
+	if (spec->allow_false && tmpl_tok_is(P->src, &name, "allow_false"))
+	{
+		f->allow_false = tmpl_arena_alloc(P->t, sizeof(TmplOperand));
+		*f->allow_false = value;
+		return true;
+	}
+	problem(P, TMPL_ERR_FILTER_ARG, name.pos, "filter \"%s\" has no option %s",
+			spec->name, tok_text(P, &name, buf));
+	return true;
+}
+
+/* Parse a filter's arguments after its ':' (positional and name: value). */
+static bool
+parse_filter_args(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
+{
+	for (;;)
+	{
+		TmplLexer	ahead = *L;
+		TmplTok		t1,
+					t2;
+
+		tmpl_lex_next(&ahead, &t1);
+		tmpl_lex_next(&ahead, &t2);
+		if (t1.type == TK_PATH && t2.type == TK_COLON)
+		{
+			if (!parse_option(P, L, spec, f))
+				return false;
+		}
+		else
+		{
+			TmplOperand arg;
+
+			if (!parse_operand(P, L, &arg))
+				return false;
+			if (f->nargs < TMPL_FILTER_MAX_ARGS)
+				f->args[f->nargs] = arg;
+			f->nargs++;
+		}
+		tmpl_lex_peek(L, &t1);
+		if (t1.type != TK_COMMA)
+			return true;
+		tmpl_lex_next(L, &t1);
+	}
+}
+
+/*
+ * Parse "name" or "name: args" after a '|' into *out.  Returns false when
+ * the rest of the output cannot be parsed; *out stays NULL for an unknown
+ * filter whose arguments were fine (so later filters are checked too).
+ */
+static bool
+parse_filter(Parser *P, TmplLexer *L, TmplFilter **out)
+{
+	TmplTok		name,
+				t;
+	const TmplFilterSpec *spec;
+	TmplFilter *f;
+	char		buf[48];
+
+	*out = NULL;
+	tmpl_lex_next(L, &name);
+	if (name.type != TK_PATH || memchr(P->src + name.start, '.', name.len) != NULL)
+	{
+		problem(P, TMPL_ERR_SYNTAX, name.pos, "expected a filter name after \"|\", found %s",
+				tok_text(P, &name, buf));
+		return false;
+	}
+	spec = tmpl_filter_lookup(P->src + name.start, name.len);
+	if (spec == NULL)
+		problem(P, TMPL_ERR_UNKNOWN_FILTER, name.pos, "unknown filter %s", tok_text(P, &name, buf));
+	f = tmpl_arena_alloc(P->t, sizeof(TmplFilter));
+	tmpl_lex_peek(L, &t);
+	if (t.type == TK_COLON)
+	{
+		tmpl_lex_next(L, &t);
+		if (!parse_filter_args(P, L, spec, f))
+			return false;
+	}
+	if (spec == NULL)
+		return true;
+	f->id = spec->id;
+	check_filter_args(P, spec, f, name.pos);
+	*out = f;
+	return true;
+}
+
+/* Parse {{ value | filter ... }}; NULL when it has problems. */
+static TmplNode *
+parse_output(Parser *P, const TmplPiece *piece)
+{
+	TmplLexer	L;
+	TmplTok		t;
+	TmplNode   *node = tmpl_arena_alloc(P->t, sizeof(TmplNode));
+	TmplFilter **tail = &node->filters;
+	bool		ok = true;
+	char		buf[48];
+
+	node->type = NODE_OUTPUT;
+	node->offset = piece->open;
+	tmpl_lex_init(&L, P->src, piece->start, piece->end);
+	tmpl_lex_peek(&L, &t);
+	if (t.type == TK_END)
+		return node;			/* {{ }} renders nothing, as in Liquid */
+	if (!parse_operand(P, &L, &node->expr))
+		return NULL;
+	for (tmpl_lex_next(&L, &t); t.type != TK_END; tmpl_lex_next(&L, &t))
+	{
+		TmplFilter *f;
+
+		if (t.type != TK_PIPE)
+		{
+			problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"|\" or the end of the output, found %s",
+					tok_text(P, &t, buf));
+			return NULL;
+		}
+		if (!parse_filter(P, &L, &f))
+			return NULL;
+		if (f == NULL)
+		{
+			ok = false;
+			continue;
+		}
+		*tail = f;
+		tail = &f->next;
+	}
+	return ok ? node : NULL;
+}
+
+/* Parse a condition: value [op value] {and|or value [op value]}. */
+static TmplCond *
+parse_condition(Parser *P, TmplLexer *L, const char *tag, size_t pos)
+{
+	TmplCond   *head = NULL,
+			  **tail = &head;
+	TmplTok		t;
+	char		buf[48];
+
+	tmpl_lex_peek(L, &t);
+	if (t.type == TK_END)
+	{
+		problem(P, TMPL_ERR_SYNTAX, pos, "\"%s\" needs a condition", tag);
+		return NULL;
+	}
+	for (;;)
+	{
+		TmplCond   *c = tmpl_arena_alloc(P->t, sizeof(TmplCond));
+
+		if (!parse_operand(P, L, &c->left))
+			return NULL;
+		tmpl_lex_peek(L, &t);
+		if (t.type == TK_CMP || tmpl_tok_is(P->src, &t, "contains"))
+		{
+			tmpl_lex_next(L, &t);
+			c->cmp = t.type == TK_CMP ? t.cmp : CMP_CONTAINS;
+			if (!parse_operand(P, L, &c->right))
+				return NULL;
+		}
+		*tail = c;
+		tail = &c->next;
+		tmpl_lex_next(L, &t);
+		if (t.type == TK_END)
+			return head;
+		if (!tmpl_tok_is(P->src, &t, "and") && !tmpl_tok_is(P->src, &t, "or"))
+		{
+			if (t.type == TK_BAD)
+				bad_token(P, &t);
+			else
+				problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"and\", \"or\" or the end of the tag, found %s",
+						tok_text(P, &t, buf));
+			return NULL;
+		}
+		c->join = P->src[t.start] == 'a' ? JOIN_AND : JOIN_OR;
+	}
+}
+
+/* Complain when a tag that takes nothing has more after its name. */
+static void
+expect_no_args(Parser *P, TmplLexer *L, const char *tag)
+{
+	TmplTok		t;
+
+	tmpl_lex_next(L, &t);
+	if (t.type != TK_END)
+		problem(P, TMPL_ERR_SYNTAX, t.pos, "\"%s\" takes no arguments", tag);
+}
+
+/* Add a new arm to an if node; returns it. */
+static TmplBranch *
+add_branch(Parser *P, TmplBranch ***tail)
+{
+	TmplBranch *b = tmpl_arena_alloc(P->t, sizeof(TmplBranch));
+
+	**tail = b;
+	*tail = &b->next;
+	return b;
+}
+
+/* Parse {% if %} / {% unless %} through its arms to the matching end tag. */
+static TmplNode *
+parse_if(Parser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless)
+{
+	const char *tag = unless ? "unless" : "if";
+	TmplNode   *node = tmpl_arena_alloc(P->t, sizeof(TmplNode));
+	TmplBranch **tail = &node->branches;
+	TmplBranch *b;
+	bool		seen_else = false;
+	Stop		st;
+
+	ts_check_stack();
+	if (depth >= TMPL_MAX_DEPTH)
+	{
+		problem(P, TMPL_ERR_TOO_DEEP, piece->open, "blocks nested deeper than %d levels", TMPL_MAX_DEPTH);
+		P->fatal = true;
+		return NULL;
+	}
+	node->type = NODE_IF;
+	node->offset = piece->open;
+	b = add_branch(P, &tail);
+	b->negate = unless;
+	b->cond = parse_condition(P, L, tag, piece->open);
+	for (;;)
+	{
+		b->body = parse_nodes(P, depth + 1, &st);
+		if (P->fatal)
+			return node;
+		switch (st.kind)
+		{
+			case END_NONE:
+				problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", tag);
+				return node;
+			case END_ENDIF:
+			case END_ENDUNLESS:
+				if ((st.kind == END_ENDUNLESS) != unless)
+					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" must be closed by \"end%s\"", tag, tag);
+				expect_no_args(P, &st.lex, unless ? "endunless" : "endif");
+				return node;
+			case END_ELSIF:
+				if (seen_else)
+					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"elsif\" after \"else\"");
+				b = add_branch(P, &tail);
+				b->cond = parse_condition(P, &st.lex, "elsif", st.piece.open);
+				break;
+			case END_ELSE:
+				if (seen_else)
+					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" has more than one \"else\"", tag);
+				expect_no_args(P, &st.lex, "else");
+				seen_else = true;
+				b = add_branch(P, &tail);
+				break;
+		}
+	}
+}
+
+/* Append a text node for src[start..end). */
+static TmplNode *
+text_node(Parser *P, size_t start, size_t end)
+{
+	TmplNode   *node = tmpl_arena_alloc(P->t, sizeof(TmplNode));
+
+	node->type = NODE_TEXT;
+	node->offset = start;
+	node->text = P->src + start;
+	node->len = end - start;
+	return node;
+}
+
+/* Handle {% raw %} and {% comment %}: their bodies are not markup. */
+static TmplNode *
+parse_verbatim(Parser *P, const TmplPiece *piece, TmplLexer *L, bool raw)
+{
+	TmplPiece	body;
+
+	expect_no_args(P, L, raw ? "raw" : "comment");
+	if (raw ? !tmpl_scan_raw(&P->scan, &body) : !tmpl_scan_comment(&P->scan))
+	{
+		problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", raw ? "raw" : "comment");
+		P->fatal = true;
+		return NULL;
+	}
+	return raw && body.end > body.start ? text_node(P, body.start, body.end) : NULL;
+}
+
+/* Which block-ending tag (if any) is this name? */
+static EndKind
+end_kind(const Parser *P, const TmplTok *name)
+{
+	if (tmpl_tok_is(P->src, name, "elsif"))
+		return END_ELSIF;
+	if (tmpl_tok_is(P->src, name, "else"))
+		return END_ELSE;
+	if (tmpl_tok_is(P->src, name, "endif"))
+		return END_ENDIF;
+	if (tmpl_tok_is(P->src, name, "endunless"))
+		return END_ENDUNLESS;
+	return END_NONE;
+}
+
+/* Parse a {% tag %}; may fill *stop (returning true) when it ends the current block. */
+static bool
+parse_tag(Parser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **out)
+{
+	TmplLexer	L;
+	TmplTok		name;
+	EndKind		ek;
+	char		buf[48];
+
+	*out = NULL;
+	tmpl_lex_init(&L, P->src, piece->start, piece->end);
+	tmpl_lex_next(&L, &name);
+	if (name.type == TK_HASH)
+		return false;			/* {% # inline comment %} */
+	if (name.type != TK_PATH)
+	{
+		problem(P, TMPL_ERR_SYNTAX, name.type == TK_END ? piece->open : name.pos,
+				"expected a tag name, found %s", tok_text(P, &name, buf));
+		return false;
+	}
+	ek = end_kind(P, &name);
+	if (ek != END_NONE)
+	{
+		if (depth == 0)
+		{
+			problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s outside \"if\" or \"unless\"",
+					tok_text(P, &name, buf));
+			return false;
+		}
+		stop->kind = ek;
+		stop->piece = *piece;
+		stop->lex = L;
+		return true;
+	}
+	if (tmpl_tok_is(P->src, &name, "if") || tmpl_tok_is(P->src, &name, "unless"))
+		*out = parse_if(P, piece, &L, depth, P->src[name.start] == 'u');
+	else if (tmpl_tok_is(P->src, &name, "raw") || tmpl_tok_is(P->src, &name, "comment"))
+		*out = parse_verbatim(P, piece, &L, P->src[name.start] == 'r');
+	else if (tmpl_tok_is(P->src, &name, "endraw") || tmpl_tok_is(P->src, &name, "endcomment"))
+		problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s", tok_text(P, &name, buf));
+	else
+		problem(P, TMPL_ERR_UNKNOWN_TAG, name.pos, "unknown tag %s", tok_text(P, &name, buf));
+	return false;
+}
+
+/* Parse nodes until the end of input or a tag that ends the enclosing block. */
+static TmplNode *
+parse_nodes(Parser *P, int depth, Stop *stop)
+{
+	TmplNode   *head = NULL,
+			  **tail = &head;
+	TmplPiece	piece;
+
+	stop->kind = END_NONE;
+	while (!P->fatal)
+	{
+		TmplNode   *node = NULL;
+
+		tmpl_scan_next(&P->scan, &piece);
+		if (piece.type == SEG_END)
+			break;
+		if (piece.type == SEG_UNCLOSED)
+		{
+			problem(P, TMPL_ERR_SYNTAX, piece.open, "%s was never closed",
+					P->src[piece.open + 1] == '{' ? "output \"{{\"" : "tag \"{%\"");
+			P->fatal = true;
+			break;
+		}
+		if (piece.type == SEG_TEXT)
+			node = text_node(P, piece.start, piece.end);
+		else if (piece.type == SEG_OUTPUT)
+			node = parse_output(P, &piece);
+		else if (parse_tag(P, &piece, depth, stop, &node))
+			break;
+		if (node != NULL)
+		{
+			*tail = node;
+			tail = &node->next;
+		}
+	}
+	return head;
+}
+
+/* Parse a template, recording every problem; always returns a (maybe partial) tree. */
+Tmpl *
+tmpl_parse_all(const char *src, size_t len, TmplProblems *problems)
+{
+	Parser		P;
+	Stop		stop;
+
+	memset(&P, 0, sizeof(P));
+	P.t = tmpl_tree_new(src, len);
+	P.src = P.t->src;
+	P.len = len;
+	P.problems = problems;
+	problems->count = 0;
+	problems->truncated = false;
+	tmpl_scan_init(&P.scan, P.src, len);
+	P.t->body = parse_nodes(&P, 0, &stop);
+	return P.t;
+}
+
+/* Parse a template for rendering: NULL with the first problem in *err when it has any. */
+Tmpl *
+tmpl_parse(const char *src, size_t len, TsError *err)
+{
+	TmplProblems *problems = ts_alloc(sizeof(TmplProblems));
+	Tmpl	   *t = tmpl_parse_all(src, len, problems);
+
+	memset(err, 0, sizeof(*err));
+	if (problems->count > 0)
+	{
+		*err = problems->items[0];
+		tmpl_free(t);
+		t = NULL;
+	}
+	ts_free(problems);
+	return t;
+}

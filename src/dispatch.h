@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ *
+ * dispatch.h
+ *	  One dispatch round of a worker: claim (transaction 1), send with no
+ *	  transaction open, record (transaction 3); plus reconciliation of
+ *	  maybe_sent messages and the token buckets.  Worker-process only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TEXTSEQ_DISPATCH_H
+#define TEXTSEQ_DISPATCH_H
+
+#include "provider.h"
+#include "worker.h"
+
+/* A claimed batch: the sends and the accounts they use. */
+typedef struct TsBatch
+{
+	int			n;
+	TsSend	   *sends;
+	int			n_accounts;
+	TsAccount  *accounts;
+	int		   *sender_ids;		/* per send, for the token buckets */
+	int		   *attempts;		/* per send, as claimed */
+} TsBatch;
+
+/* in dispatch.c */
+extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
+extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
+extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
+extern TsHttpConfig ts_http_config(void);
+extern TsAccount *ts_load_accounts(int *n);
+extern const TsAccount *ts_find_account(TsAccount *accounts, int n, int id);
+
+/* in reconcile.c */
+extern int	ts_recover_in_flight(void);
+extern int	ts_reconcile_round(TsHttp *http, TsWorkerSlot *slot);
+extern void ts_sweep(void);
+extern TimestampTz ts_next_due(void);
+
+/* in ratelimit.c */
+extern void ts_rate_refresh(void);
+extern char *ts_rate_budgets_json(int batch_size);
+extern void ts_rate_consume(TsBatch *batch);
+extern long ts_rate_ms_until_token(void);
+
+
+
+/* in worker.c: per-round memory (reset every round) */
+extern MemoryContext ts_batch_cxt;
+
+/* in worker.c: a short transaction with a snapshot, and its commit */
+extern void ts_xact_begin(void);
+extern void ts_xact_commit(void);
+#endif							/* TEXTSEQ_DISPATCH_H */

@@ -1,0 +1,687 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *	  The provider transport of the dispatch worker: a batch of sends or
+ *	  reconciliation lookups run concurrently over libcurl's multi interface,
+ *	  each answer classified by the outcome core (core/outcome.h).
+ *
+ * One TsHttp per process (never in shared memory).  It owns a curl multi
+ * handle (whose connection cache keeps provider connections alive across
+ * batches) and a pool of slots, each an easy handle with its buffers,
+ * reused request after request; all of it lives in a private memory
+ * context under TopMemoryContext.
+ *
+ * Must not: touch SPI, snapshots or transactions; call CHECK_FOR_INTERRUPTS;
+ * sleep.  curl callbacks must not ereport or palloc in a way that can throw
+ * (they run inside libcurl: a longjmp out of them would corrupt it), so
+ * they only copy bytes and allocate with MCXT_ALLOC_NO_OOM.
+ *
+ * The safety rule: a failed create counts as TS_TR_NOT_CONNECTED only when
+ * curl wrote not one byte of the request (CURLINFO_REQUEST_SIZE == 0) and
+ * failed in a phase before sending (DNS, connect, connect timeout, TLS, bad
+ * URL); anything else that fails is TS_TR_AFTER_SEND and gets reconciled.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "utils/memutils.h"
+
+#include "http_int.h"
+
+#define SLOTS_MAX 1024
+#define RESP_INITIAL 4096
+#define LOOKUP_MAX_PAGES 20
+#define RESPONSE_MAX (64 * 1024 * 1024)	/* well under MaxAllocSize: write_cb must not throw */
+#define LIST_RESPONSE_MIN (8 * 1024 * 1024)	/* a page of 1000 messages: ~1.5 MB */
+#define POLL_MS 50
+#define CLOCK_SKEW_S 300		/* listed messages older than claim - this do not match */
+
+typedef struct Slot
+{
+	CURL	   *easy;
+	MemoryContext cxt;
+	int			job;			/* index into the batch, -1 when free */
+	bool		lookup;			/* job is a TsLookup (else a TsSend) */
+	int			pages;			/* lookup: pages read so far */
+	StringInfoData url;
+	StringInfoData body;		/* request body (creates) */
+	StringInfoData auth;		/* "Authorization: Bearer ..." (telnyx) */
+	StringInfoData idem;		/* "Idempotency-Key: ..." (telnyx) */
+	struct curl_slist hdrs[5];	/* our own nodes: no per-request malloc */
+	char	   *resp;			/* response body, NUL-terminated */
+	size_t		resp_len;
+	size_t		resp_cap;
+	size_t		resp_max;
+	bool		resp_bad;		/* cut (too large) or out of memory */
+	int			retry_after_ms; /* -1 = no Retry-After */
+	char		errbuf[CURL_ERROR_SIZE];
+} Slot;
+
+struct TsHttp
+{
+	MemoryContext cxt;
+	CURLM	   *multi;
+	int			nslots;
+	Slot	   *slots;
+	int		   *free_stack;
+	int			nfree;
+	int			active;
+};
+
+/* Batch being run, for the completion handlers. */
+typedef struct Batch
+{
+	TsSend	   *sends;
+	TsLookup   *lookups;
+	const TsHttpConfig *cfg;
+} Batch;
+
+static bool curl_ready = false;
+
+/* Used when the caller passes no configuration. */
+static const TsHttpConfig default_config = {16, 5000, 30000, 65536};
+
+/* ---- curl callbacks: copy bytes only, never throw ------------------------ */
+
+/* Collect the response body, up to resp_max bytes. */
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	Slot	   *s = userdata;
+	size_t		n = size * nmemb;
+
+	if (s->resp_len + n > s->resp_max)
+	{
+		s->resp_bad = true;
+		return 0;				/* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (s->resp_len + n + 1 > s->resp_cap)
+	{
+		size_t		cap = Max(s->resp_cap * 2, s->resp_len + n + 1);
+		char	   *p;
+
+		cap = Min(cap, s->resp_max + 1);
+		p = MemoryContextAllocExtended(s->cxt, cap, MCXT_ALLOC_NO_OOM);
+		if (p == NULL)
+		{
+			s->resp_bad = true;
+			return 0;
+		}
+		memcpy(p, s->resp, s->resp_len);
+		pfree(s->resp);
+		s->resp = p;
+		s->resp_cap = cap;
+	}
+	memcpy(s->resp + s->resp_len, ptr, n);
+	s->resp_len += n;
+	s->resp[s->resp_len] = '\0';
+	return n;
+}
+
+/* Watch response headers for Retry-After (a new status line resets it). */
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	Slot	   *s = userdata;
+	size_t		n = size * nitems;
+	char		val[64];
+
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+		s->retry_after_ms = -1;
+	else if (n > 12 && pg_strncasecmp(buf, "Retry-After:", 12) == 0)
+	{
+		size_t		vn = n - 12;
+
+		if (vn < sizeof(val))
+		{
+			memcpy(val, buf + 12, vn);
+			val[vn] = '\0';
+			s->retry_after_ms = outcome_retry_after_ms(val);
+		}
+	}
+	return n;
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+/* Create the process-local HTTP state (curl multi handle, connection cache). */
+TsHttp *
+ts_http_create(void)
+{
+	MemoryContext cxt;
+	TsHttp	   *h;
+
+	if (!curl_ready)
+	{
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR),
+							errmsg("could not initialize libcurl")));
+		curl_ready = true;
+	}
+	cxt = AllocSetContextCreate(TopMemoryContext, "textseq http", ALLOCSET_DEFAULT_SIZES);
+	h = MemoryContextAllocZero(cxt, sizeof(TsHttp));
+	h->cxt = cxt;
+	h->multi = curl_multi_init();
+	if (h->multi == NULL)
+	{
+		MemoryContextDelete(cxt);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("could not create a libcurl multi handle")));
+	}
+	return h;
+}
+
+/* Destroy the HTTP state: easy handles, the multi handle, every buffer. */
+void
+ts_http_destroy(TsHttp *h)
+{
+	int			i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->nslots; i++)
+	{
+		if (h->slots[i].job >= 0)
+			curl_multi_remove_handle(h->multi, h->slots[i].easy);
+		curl_easy_cleanup(h->slots[i].easy);
+	}
+	curl_multi_cleanup(h->multi);
+	MemoryContextDelete(h->cxt);
+}
+
+/* Make one slot: an easy handle and its reusable buffers. */
+static void
+slot_init(TsHttp *h, Slot *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(h->cxt);
+
+	memset(s, 0, sizeof(*s));
+	s->easy = curl_easy_init();
+	if (s->easy == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("could not create a libcurl easy handle")));
+	s->cxt = h->cxt;
+	s->job = -1;
+	initStringInfo(&s->url);
+	initStringInfo(&s->body);
+	initStringInfo(&s->auth);
+	initStringInfo(&s->idem);
+	s->resp = palloc(RESP_INITIAL);
+	s->resp_cap = RESP_INITIAL;
+	MemoryContextSwitchTo(old);
+}
+
+/* Grow the slot pool to max_in_flight and size the connection cache. */
+static int
+http_prepare(TsHttp *h, const TsHttpConfig *cfg)
+{
+	int			want = cfg->max_in_flight < 1 ? 1 : Min(cfg->max_in_flight, SLOTS_MAX);
+	int			i;
+
+	if (h->slots == NULL)
+	{
+		h->slots = MemoryContextAllocZero(h->cxt, SLOTS_MAX * sizeof(Slot));
+		h->free_stack = MemoryContextAlloc(h->cxt, SLOTS_MAX * sizeof(int));
+	}
+	if (want > h->nslots)
+	{
+		for (i = h->nslots; i < want; i++)
+		{
+			slot_init(h, &h->slots[i]);
+			h->nslots = i + 1;
+		}
+		curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long) Max(want, 8));
+	}
+	h->nfree = 0;
+	for (i = want - 1; i >= 0; i--)
+		h->free_stack[h->nfree++] = i;
+	h->active = 0;
+	return want;
+}
+
+/* ---- one request ------------------------------------------------------------ */
+
+/* Reset a slot's easy handle and set what every request shares. */
+static void
+slot_begin(Slot *s, const TsHttpConfig *cfg, const char *url)
+{
+	CURL	   *e = s->easy;
+
+	curl_easy_reset(e);
+	s->resp_len = 0;
+	s->resp[0] = '\0';
+	s->resp_bad = false;
+	s->resp_max = (size_t) Min(Max(cfg->max_response_bytes, 1024), RESPONSE_MAX);
+	s->retry_after_ms = -1;
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+					 (long) (cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+					 (long) (cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000));
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+}
+
+/* Link the slot's header nodes (n of them) into a list for curl. */
+static struct curl_slist *
+slot_headers(Slot *s, const char *const *lines, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		s->hdrs[i].data = (char *) lines[i];
+		s->hdrs[i].next = (i + 1 < n) ? &s->hdrs[i + 1] : NULL;
+	}
+	return &s->hdrs[0];
+}
+
+/* Set up a create request on slot s for send d. */
+static void
+slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
+{
+	const TsAccount *a = d->account;
+	bool		telnyx = strcmp(a->provider, "telnyx") == 0;
+	CURL	   *e = s->easy;
+	struct curl_slist *hl;
+
+	if (telnyx)
+		http_build_telnyx_send(d, &s->url, &s->body);
+	else
+		http_build_twilio_send(d, &s->url, &s->body);
+	slot_begin(s, cfg, s->url.data);
+	if (telnyx)
+	{
+		const char *lines[5];
+
+		resetStringInfo(&s->auth);
+		appendStringInfo(&s->auth, "Authorization: Bearer %s", a->secret ? a->secret : "");
+		resetStringInfo(&s->idem);
+		appendStringInfo(&s->idem, "Idempotency-Key: %lld", (long long) d->message_id);
+		lines[0] = "Content-Type: application/json";
+		lines[1] = "Accept: application/json";
+		lines[2] = "Expect:";
+		lines[3] = s->auth.data;
+		lines[4] = s->idem.data;
+		hl = slot_headers(s, lines, 5);
+	}
+	else
+	{
+		const char *lines[3] = {"Content-Type: application/x-www-form-urlencoded",
+		"Accept: application/json", "Expect:"};
+
+		hl = slot_headers(s, lines, 3);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, a->account_sid);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, a->secret ? a->secret : "");
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+	/* not copied: the slot's body stays put until the transfer is done */
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) s->body.len);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
+}
+
+/* Set up a list-page GET on slot s (s->url already built). */
+static void
+slot_setup_get(Slot *s, const TsLookup *l, const TsHttpConfig *cfg)
+{
+	const char *lines[1] = {"Accept: application/json"};
+
+	slot_begin(s, cfg, s->url.data);
+	s->resp_max = Max(s->resp_max, LIST_RESPONSE_MIN);
+	curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, slot_headers(s, lines, 1));
+	curl_easy_setopt(s->easy, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+	curl_easy_setopt(s->easy, CURLOPT_USERNAME, l->account->account_sid);
+	curl_easy_setopt(s->easy, CURLOPT_PASSWORD, l->account->secret ? l->account->secret : "");
+}
+
+/* Put a set-up slot into the multi handle; false (slot freed) if curl refuses. */
+static bool
+slot_start(TsHttp *h, Slot *s, int job, bool lookup)
+{
+	s->job = job;
+	s->lookup = lookup;
+	if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
+	{
+		s->job = -1;
+		h->free_stack[h->nfree++] = (int) (s - h->slots);
+		return false;
+	}
+	h->active++;
+	return true;
+}
+
+/* Take the slot out of the multi handle and back into the free pool. */
+static void
+slot_release(TsHttp *h, Slot *s)
+{
+	curl_multi_remove_handle(h->multi, s->easy);
+	s->job = -1;
+	h->free_stack[h->nfree++] = (int) (s - h->slots);
+	h->active--;
+}
+
+/*
+ * Where the request got to.  Not connected needs both: curl wrote no byte of
+ * the request, and it failed in a phase that comes before sending.
+ */
+static TsTransport
+transport_of(const Slot *s, CURLcode rc, double t_connect)
+{
+	long		request_size = -1;
+
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && s->resp_bad))
+		return TS_TR_RESPONSE;
+	if (curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &request_size) != CURLE_OK ||
+		request_size != 0)
+		return TS_TR_AFTER_SEND;
+	switch (rc)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_URL_MALFORMAT:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+			return TS_TR_NOT_CONNECTED;
+		case CURLE_OPERATION_TIMEDOUT:
+			return t_connect == 0.0 ? TS_TR_NOT_CONNECTED : TS_TR_AFTER_SEND;
+		default:
+			return TS_TR_AFTER_SEND;
+	}
+}
+
+/* Fill a send's error_text for a transport failure. */
+static void
+transport_text(TsSend *d, const Slot *s, TsTransport tr, CURLcode rc)
+{
+	const char *why = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+
+	snprintf(d->error_text, sizeof(d->error_text), "%s: %s (curl %d)",
+			 tr == TS_TR_NOT_CONNECTED ? "request not sent" : "request may have been sent",
+			 why, (int) rc);
+}
+
+/* Classify a finished create and fill the send's result fields. */
+static void
+finish_send(Slot *s, TsSend *d, CURLcode rc)
+{
+	const char *provider = d->account->provider;
+	long		status = 0;
+	TsTransport tr;
+	TsResponse	resp;
+	TsError		err;
+	bool		readable = false;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME, &d->t_connect);
+	curl_easy_getinfo(s->easy, CURLINFO_STARTTRANSFER_TIME, &d->t_start);
+	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &d->t_total);
+	tr = transport_of(s, rc, d->t_connect);
+	d->curl_code = (int) rc;
+	d->http_status = tr == TS_TR_RESPONSE ? (int) status : 0;
+	if (tr == TS_TR_RESPONSE && !s->resp_bad)
+		readable = outcome_parse_response(provider, s->resp, s->resp_len, &resp, &err);
+	d->outcome = outcome_classify(provider, tr, d->http_status, readable ? &resp : NULL);
+	if (readable)
+	{
+		d->error_code = resp.error_code;
+		strlcpy(d->error_text, resp.error_text, sizeof(d->error_text));
+	}
+	if (d->outcome == TS_OUT_ACCEPTED)
+		strlcpy(d->provider_id, resp.provider_id, sizeof(d->provider_id));
+	else if (tr != TS_TR_RESPONSE)
+		transport_text(d, s, tr, rc);
+	else if (s->resp_bad)
+		snprintf(d->error_text, sizeof(d->error_text), "HTTP %d response over %zu bytes, not read",
+				 d->http_status, s->resp_max);
+	else if (!readable || (d->outcome == TS_OUT_AMBIGUOUS && d->error_text[0] == '\0'))
+		snprintf(d->error_text, sizeof(d->error_text), "HTTP %d response not understood: %s",
+				 d->http_status, readable ? "no message id" : err.message);
+	if (d->outcome == TS_OUT_RETRY && s->retry_after_ms > 0)
+		d->retry_after_ms = s->retry_after_ms;
+}
+
+/* ---- the batch loop ----------------------------------------------------------- */
+
+/* Run curl until at least one transfer finishes or POLL_MS passes; handle completions. */
+static void
+multi_step(TsHttp *h, Batch *b, void (*done) (TsHttp *, Batch *, Slot *, CURLcode))
+{
+	int			running = 0;
+	int			queued;
+	bool		any = false;
+	CURLMsg    *m;
+
+	curl_multi_perform(h->multi, &running);
+	while ((m = curl_multi_info_read(h->multi, &queued)) != NULL)
+	{
+		Slot	   *s = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &s);
+		if (s != NULL && s->job >= 0)
+		{
+			done(h, b, s, m->data.result);
+			any = true;
+		}
+	}
+	if (!any && h->active > 0)
+		curl_multi_poll(h->multi, NULL, 0, POLL_MS, NULL);
+}
+
+/* Completion handler of creates. */
+static void
+send_done(TsHttp *h, Batch *b, Slot *s, CURLcode rc)
+{
+	finish_send(s, &b->sends[s->job], rc);
+	slot_release(h, s);
+}
+
+/* Clear a send's result fields. */
+static void
+send_clear(TsSend *d)
+{
+	d->outcome = TS_OUT_NOT_SENT;
+	d->provider_id[0] = '\0';
+	d->error_code = 0;
+	d->error_text[0] = '\0';
+	d->retry_after_ms = 0;
+	d->http_status = 0;
+	d->curl_code = 0;
+	d->t_connect = d->t_start = d->t_total = 0;
+}
+
+/*
+ * Send n messages concurrently (at most cfg->max_in_flight at a time) and
+ * fill every TsSend's out fields.  Requests already in flight when
+ * interrupted() turns true are finished (they may have left); the rest come
+ * back as TS_OUT_NOT_SENT.
+ */
+void
+ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,
+				   bool (*interrupted) (void))
+{
+	Batch		b;
+	int			next = 0;
+	bool		stop = false;
+	int			i;
+
+	if (h == NULL || sends == NULL || n <= 0)
+		return;
+	if (cfg == NULL)
+		cfg = &default_config;
+	b.sends = sends;
+	b.lookups = NULL;
+	b.cfg = cfg;
+	http_prepare(h, cfg);
+	for (i = 0; i < n; i++)
+		send_clear(&sends[i]);
+	while (next < n || h->active > 0)
+	{
+		while (!stop && next < n && h->nfree > 0)
+		{
+			TsSend	   *d = &sends[next];
+			Slot	   *s;
+
+			if (!http_send_local(d))
+			{
+				s = &h->slots[h->free_stack[--h->nfree]];
+				slot_setup_send(s, d, cfg);
+				if (!slot_start(h, s, next, false))
+					snprintf(d->error_text, sizeof(d->error_text), "curl refused the request");
+			}
+			next++;
+		}
+		if (h->active > 0)
+			multi_step(h, &b, send_done);
+		if (!stop && interrupted != NULL && interrupted())
+			stop = true;
+		if (stop && h->active == 0)
+			break;
+	}
+	for (i = next; i < n; i++)
+		snprintf(sends[i].error_text, sizeof(sends[i].error_text), "interrupted before sending");
+}
+
+/* ---- reconciliation lookups ---------------------------------------------------- */
+
+/* Does a listed message match the lookup (same To, From, body; not older than the claim)? */
+static bool
+listed_matches(const TsListedMessage *m, const TsLookup *l)
+{
+	if (m->body == NULL || strcmp(m->body, l->body) != 0 || strcmp(m->to, l->to) != 0)
+		return false;
+	if (l->from && l->from[0] && strcmp(m->from, l->from) != 0)
+		return false;
+	if (m->date_created != 0 && l->claimed_at_unix > 0 &&
+		m->date_created < l->claimed_at_unix - CLOCK_SKEW_S)
+		return false;
+	return true;
+}
+
+/* Completion handler of list pages: match, follow next_page_uri, or decide. */
+static void
+lookup_done(TsHttp *h, Batch *b, Slot *s, CURLcode rc)
+{
+	TsLookup   *l = &b->lookups[s->job];
+	long		status = 0;
+	TsListPage	pg;
+	TsError		err;
+	int			i;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	l->result = TS_LOOKUP_UNKNOWN;
+	if (rc != CURLE_OK || status != 200 || !outcome_parse_list_page(s->resp, s->resp_len, &pg, &err))
+	{
+		slot_release(h, s);
+		return;
+	}
+	for (i = 0; i < pg.n; i++)
+		if (listed_matches(&pg.messages[i], l))
+		{
+			l->result = TS_LOOKUP_FOUND;
+			strlcpy(l->provider_id, pg.messages[i].sid, sizeof(l->provider_id));
+			strlcpy(l->provider_status, pg.messages[i].status, sizeof(l->provider_status));
+			break;
+		}
+	if (l->result == TS_LOOKUP_UNKNOWN && pg.next_page_uri == NULL)
+		l->result = TS_LOOKUP_NOT_FOUND;
+	else if (l->result == TS_LOOKUP_UNKNOWN && ++s->pages < LOOKUP_MAX_PAGES)
+	{
+		/* same slot, next page: the connection stays with the multi handle */
+		http_build_next_page(l, pg.next_page_uri, &s->url);
+		outcome_free_list_page(&pg);
+		curl_multi_remove_handle(h->multi, s->easy);
+		slot_setup_get(s, l, b->cfg);
+		if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
+		{
+			s->job = -1;
+			h->free_stack[h->nfree++] = (int) (s - h->slots);
+			h->active--;
+		}
+		return;
+	}
+	outcome_free_list_page(&pg);
+	slot_release(h, s);
+}
+
+/* Decide a lookup without the network when possible; true when decided. */
+static bool
+lookup_local(TsLookup *l)
+{
+	const TsAccount *a = l->account;
+
+	l->result = TS_LOOKUP_UNKNOWN;
+	l->provider_id[0] = '\0';
+	l->provider_status[0] = '\0';
+	if (a == NULL)
+		return true;
+	if (strcmp(a->provider, "dry_run") == 0)
+	{
+		l->result = TS_LOOKUP_NOT_FOUND;	/* dry_run never sends anything */
+		return true;
+	}
+	/* Telnyx: the worker resends with the same Idempotency-Key instead */
+	if (strcmp(a->provider, "twilio") != 0)
+		return true;
+	return a->base_url == NULL || a->base_url[0] == '\0' || a->account_sid == NULL ||
+		a->account_sid[0] == '\0' || l->to == NULL || l->to[0] == '\0' || l->body == NULL;
+}
+
+/*
+ * Reconcile n ambiguous messages: Twilio lists To/From since the claim day
+ * and matches the body exactly; NOT_FOUND only when every page was read.
+ */
+void
+ts_http_lookup_batch(TsHttp *h, TsLookup *lookups, int n, const TsHttpConfig *cfg)
+{
+	Batch		b;
+	int			next = 0;
+
+	if (h == NULL || lookups == NULL || n <= 0)
+		return;
+	if (cfg == NULL)
+		cfg = &default_config;
+	b.sends = NULL;
+	b.lookups = lookups;
+	b.cfg = cfg;
+	http_prepare(h, cfg);
+	while (next < n || h->active > 0)
+	{
+		while (next < n && h->nfree > 0)
+		{
+			TsLookup   *l = &lookups[next];
+
+			if (!lookup_local(l))
+			{
+				Slot	   *s = &h->slots[h->free_stack[--h->nfree]];
+
+				http_build_twilio_list(l, &s->url);
+				s->pages = 0;
+				slot_setup_get(s, l, cfg);
+				(void) slot_start(h, s, next, true);
+			}
+			next++;
+		}
+		if (h->active > 0)
+			multi_step(h, &b, lookup_done);
+	}
+}

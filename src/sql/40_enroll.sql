@@ -1,0 +1,166 @@
+-- 40_enroll.sql: enrolling leads, queueing steps, advancing and cancelling
+-- enrollments (SPEC sections 2 and 5).
+
+-- The sender a new enrollment uses: the given one, else an active sender of
+-- the recipient's area code, else the first active sender.
+CREATE FUNCTION textseq._pick_sender(lead bigint, wanted int) RETURNS int
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	sid int;
+BEGIN
+	IF wanted IS NOT NULL THEN
+		SELECT s.id INTO sid FROM textseq.sender s WHERE s.id = wanted AND s.active;
+		IF sid IS NULL THEN
+			RAISE EXCEPTION 'sender % does not exist or is not active', wanted
+				USING ERRCODE = 'undefined_object';
+		END IF;
+		RETURN sid;
+	END IF;
+	SELECT s.id INTO sid
+	  FROM textseq.sender s
+	  LEFT JOIN LATERAL (SELECT c.phone FROM textseq.contact c
+						  WHERE c.lead_id = lead ORDER BY c.position LIMIT 1) c ON true
+	 WHERE s.active
+	 ORDER BY (left(s.phone_number, 5) = left(c.phone, 5) AND c.phone LIKE '+1%') DESC NULLS LAST, s.id
+	 LIMIT 1;
+	IF sid IS NULL THEN
+		RAISE EXCEPTION 'no active sender to send from'
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Add one with textseq.add_sender().';
+	END IF;
+	RETURN sid;
+END
+$$;
+COMMENT ON FUNCTION textseq._pick_sender(bigint, int) IS
+	'Sender for a new enrollment: the given one, else one with the recipient''s area code';
+
+-- Queue the message of each enrollment's current step, due at base + delay.
+-- Enrollments whose current step does not exist are finished (no response);
+-- a wait_reply step queues nothing (the conversation engine takes over).
+CREATE FUNCTION textseq._queue_current(enrollment_ids bigint[], bases timestamptz[])
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	queued int;
+	now_ts timestamptz := textseq.now();
+BEGIN
+	INSERT INTO textseq.message (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id,
+								 template_id, template_version, signature, due_at, run_at,
+								 expires_at)
+	SELECT e.id, e.bulk_id, e.sequence_id, st.position, e.lead_id, e.sender_id,
+		   t.id, t.current_version, s.signature, b.base + st.delay, b.base + st.delay,
+		   b.base + st.delay + q.expire_after
+	  FROM unnest(enrollment_ids, bases) AS b(id, base)
+	  JOIN textseq.enrollment e ON e.id = b.id AND e.status = 'pending'
+	  JOIN textseq.sequence q ON q.id = e.sequence_id
+	  JOIN textseq.step st ON st.sequence_id = e.sequence_id AND st.position = e.current_step
+	  JOIN textseq.template t ON t.id = st.template_id
+	  JOIN textseq.sender s ON s.id = e.sender_id
+	 WHERE st.kind = 'send';
+	GET DIAGNOSTICS queued = ROW_COUNT;
+
+	UPDATE textseq.enrollment e
+	   SET status = 'finished_no_response', finished_at = now_ts
+	  FROM unnest(enrollment_ids) AS b(id)
+	 WHERE e.id = b.id AND e.status = 'pending'
+	   AND NOT EXISTS (SELECT 1 FROM textseq.step st
+					    WHERE st.sequence_id = e.sequence_id AND st.position = e.current_step);
+	RETURN queued;
+END
+$$;
+COMMENT ON FUNCTION textseq._queue_current(bigint[], timestamptz[]) IS
+	'Queue each enrollment''s current step at base time + step delay; finish those past the last step';
+
+-- Move enrollments to their next step and queue it, counting its delay from base.
+CREATE FUNCTION textseq._advance(enrollment_ids bigint[], bases timestamptz[])
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	UPDATE textseq.enrollment e
+	   SET current_step = coalesce((SELECT min(st.position) FROM textseq.step st
+									 WHERE st.sequence_id = e.sequence_id
+									   AND st.position > e.current_step),
+								   e.current_step + 1)
+	  FROM unnest(enrollment_ids) AS b(id)
+	 WHERE e.id = b.id AND e.status = 'pending';
+	RETURN textseq._queue_current(enrollment_ids, bases);
+END
+$$;
+COMMENT ON FUNCTION textseq._advance(bigint[], timestamptz[]) IS
+	'Advance enrollments to their next step and queue it (delay counted from base)';
+
+-- Enroll one lead in a sequence ("launch to a single lead").
+CREATE FUNCTION textseq.enroll(sequence bigint, lead bigint, sender int DEFAULT NULL,
+							   start_at timestamptz DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	first_step int;
+	eid bigint;
+	sid int;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM textseq.sequence q WHERE q.id = sequence) THEN
+		RAISE EXCEPTION 'sequence % does not exist', sequence USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT min(st.position) INTO first_step FROM textseq.step st WHERE st.sequence_id = sequence;
+	IF first_step IS NULL THEN
+		RAISE EXCEPTION 'sequence % has no steps', sequence
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Add steps with textseq.add_step().';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM textseq.lead l WHERE l.id = lead) THEN
+		RAISE EXCEPTION 'lead % does not exist', lead USING ERRCODE = 'undefined_object';
+	END IF;
+	sid := textseq._pick_sender(lead, sender);
+	INSERT INTO textseq.enrollment (sequence_id, lead_id, sender_id, current_step, enrolled_at)
+	VALUES (sequence, lead, sid, first_step, textseq.now())
+	ON CONFLICT (sequence_id, lead_id) WHERE status = 'pending' DO NOTHING
+	RETURNING id INTO eid;
+	IF eid IS NULL THEN
+		SELECT e.id INTO eid FROM textseq.enrollment e
+		 WHERE e.sequence_id = sequence AND e.lead_id = lead AND e.status = 'pending';
+		RAISE NOTICE 'lead % is already in sequence %; enrollment % continues', lead, sequence, eid;
+		RETURN eid;
+	END IF;
+	PERFORM textseq._queue_current(ARRAY[eid], ARRAY[coalesce(start_at, textseq.now())]);
+	RETURN eid;
+END
+$$;
+COMMENT ON FUNCTION textseq.enroll(bigint, bigint, int, timestamptz) IS
+	'Enroll a lead in a sequence from start_at (default now); idempotent while the enrollment is pending';
+
+CREATE FUNCTION textseq.enroll(sequence text, lead bigint, sender int DEFAULT NULL,
+							   start_at timestamptz DEFAULT NULL)
+RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT textseq.enroll(textseq._sequence_id(sequence), lead, sender, start_at)
+$$;
+COMMENT ON FUNCTION textseq.enroll(text, bigint, int, timestamptz) IS
+	'Enroll a lead in the sequence of this name';
+
+-- Cancel an enrollment and every message of it still waiting.
+CREATE FUNCTION textseq.cancel(enrollment bigint) RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n int;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM textseq.enrollment e WHERE e.id = enrollment) THEN
+		RAISE EXCEPTION 'enrollment % does not exist', enrollment USING ERRCODE = 'undefined_object';
+	END IF;
+	UPDATE textseq.enrollment e SET status = 'canceled', finished_at = textseq.now()
+	 WHERE e.id = enrollment AND e.status = 'pending';
+	UPDATE textseq.message m SET status = 'canceled', finished_at = textseq.now()
+	 WHERE m.enrollment_id = enrollment
+	   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped');
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq.cancel(bigint) IS
+	'Cancel an enrollment and its waiting messages; returns how many messages were canceled';
+
+CREATE FUNCTION textseq.cancel(sequence text, lead bigint) RETURNS int
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce(sum(textseq.cancel(e.id)), 0)::int
+	  FROM textseq.enrollment e
+	 WHERE e.sequence_id = textseq._sequence_id(sequence) AND e.lead_id = lead
+	   AND e.status = 'pending'
+$$;
+COMMENT ON FUNCTION textseq.cancel(text, bigint) IS
+	'Cancel the lead''s pending enrollment in the named sequence';

@@ -1,0 +1,103 @@
+-- 55_record.sql: the record step of dispatch (SPEC section 6).
+--
+-- One batched transaction writes the outcomes of a batch of sends.  Changes
+-- the forward-only rule forbids (a stale or repeated outcome) are skipped, not
+-- errors.  Provider verdicts about the number itself (invalid, landline,
+-- opted out) are stored on the phone so no sequence texts it again.
+
+CREATE TYPE textseq._recorded AS (
+	id bigint, enrollment_id bigint, status textseq.message_status, phone text, error_text text,
+	handed_over boolean);
+COMMENT ON TYPE textseq._recorded IS 'Internal: a message whose outcome was just recorded';
+
+CREATE FUNCTION textseq.record_results(message_ids bigint[], statuses textseq.message_status[],
+									   provider_ids text[] DEFAULT NULL,
+									   error_codes int[] DEFAULT NULL,
+									   error_texts text[] DEFAULT NULL,
+									   retry_at timestamptz[] DEFAULT NULL)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	now_ts timestamptz := textseq.now();
+	n int;
+	sent_enr bigint[];
+	sent_at timestamptz[];
+	rec textseq._recorded[];
+BEGIN
+	IF cardinality(message_ids) IS DISTINCT FROM cardinality(statuses) THEN
+		RAISE EXCEPTION 'message_ids and statuses differ in length'
+			USING ERRCODE = 'array_subscript_error';
+	END IF;
+	WITH r AS (
+		SELECT * FROM unnest(message_ids, statuses, provider_ids, error_codes, error_texts, retry_at)
+			AS r(id, status, provider_id, error_code, error_text, retry_at)
+	), old AS (
+		SELECT m.id, m.status AS old_status
+		  FROM textseq.message m JOIN r ON r.id = m.id
+		   FOR UPDATE OF m
+	), upd AS (
+		UPDATE textseq.message m
+		   SET status = r.status,
+			   provider_id = coalesce(r.provider_id, m.provider_id),
+			   error_code = coalesce(r.error_code, m.error_code),
+			   error_text = coalesce(r.error_text, m.error_text),
+			   sent_at = CASE WHEN r.status IN ('outbox', 'sent') THEN coalesce(m.sent_at, now_ts)
+							  ELSE m.sent_at END,
+			   run_at = CASE WHEN r.status IN ('in_queue', 'maybe_sent') THEN coalesce(r.retry_at, now_ts)
+							 ELSE m.run_at END,
+			   finished_at = CASE WHEN r.status IN ('in_queue', 'outbox', 'maybe_sent', 'sending')
+								  THEN NULL ELSE now_ts END
+		  FROM r JOIN old ON old.id = r.id
+		 WHERE m.id = r.id AND m.status <> r.status
+		   AND textseq.status_transition_allowed('message', m.status::text, r.status::text)
+		RETURNING m.id, m.enrollment_id, m.status, m.phone, r.error_text,
+				  old.old_status IN ('sending', 'maybe_sent') AS handed_over
+	)
+	SELECT array_agg(ROW(u.id, u.enrollment_id, u.status, u.phone, u.error_text,
+						 u.handed_over)::textseq._recorded)
+	  INTO rec FROM upd u;
+	IF rec IS NULL THEN
+		RETURN 0;
+	END IF;
+	n := cardinality(rec);
+
+	-- What the provider told us about the number.
+	UPDATE textseq.phone p
+	   SET invalid = p.invalid OR x.status = 'omitted_invalid',
+		   invalid_reason = CASE WHEN x.status = 'omitted_invalid' THEN x.error_text ELSE p.invalid_reason END,
+		   line_type = CASE WHEN x.status = 'omitted_landline' THEN 'landline' ELSE p.line_type END,
+		   opted_out = p.opted_out OR x.status = 'omitted_opted_out',
+		   opted_out_at = CASE WHEN x.status = 'omitted_opted_out' AND NOT p.opted_out THEN now_ts
+							   ELSE p.opted_out_at END,
+		   updated_at = now_ts
+	  FROM unnest(rec) x
+	 WHERE p.e164 = x.phone
+	   AND x.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
+
+	-- Enrollments: a handed-over message moves the enrollment on; a terminal failure ends it.
+	SELECT array_agg(x.enrollment_id), array_agg(now_ts) INTO sent_enr, sent_at
+	  FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over;
+	IF sent_enr IS NOT NULL THEN
+		PERFORM textseq._advance(sent_enr, sent_at);
+		-- receipts that beat the record step
+		PERFORM textseq._apply_early_events(array_agg(m.provider_id))
+		   FROM unnest(rec) x JOIN textseq.message m ON m.id = x.id
+		  WHERE x.handed_over AND m.provider_id IS NOT NULL
+			AND EXISTS (SELECT 1 FROM textseq.delivery_event e
+						 WHERE e.provider_id = m.provider_id AND e.message_id IS NULL);
+	END IF;
+	UPDATE textseq.enrollment e
+	   SET status = CASE x.status WHEN 'omitted_invalid' THEN 'omitted_invalid'
+								  WHEN 'omitted_landline' THEN 'omitted_landline'
+								  WHEN 'omitted_opted_out' THEN 'opted_out'
+								  WHEN 'expired' THEN 'expired'
+								  ELSE 'failed' END::textseq.enrollment_status,
+		   finished_at = now_ts
+	  FROM unnest(rec) x
+	 WHERE e.id = x.enrollment_id AND e.status = 'pending'
+	   AND x.status IN ('error', 'omitted_invalid', 'omitted_landline', 'omitted_opted_out', 'expired');
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]) IS
+	'Record send outcomes in one batch (forward-only; stale outcomes skipped); returns rows changed';
+

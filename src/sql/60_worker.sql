@@ -1,0 +1,124 @@
+-- 60_worker.sql: what the dispatch worker calls besides claim/record, the
+-- monitoring views, and the worker's role (SPEC sections 6 and 12).
+
+-- Wake the worker at commit when work is due before its planned wake-up.
+CREATE FUNCTION textseq._wake_worker(due timestamptz) RETURNS void
+	AS 'MODULE_PATHNAME', 'textseq_wake_worker' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION textseq._wake_worker(timestamptz) IS
+	'Internal: set the dispatch worker''s latch at commit when work is due before its planned wake-up';
+
+-- Wake at commit whenever a waiting message is queued or made due (any writer).
+CREATE FUNCTION textseq._message_wake() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM textseq._wake_worker(min(n.run_at)) FROM new_rows n
+	 WHERE n.status IN ('in_queue', 'held_quiet_hours', 'capped');
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION textseq._message_wake() IS 'Statement trigger: wake the worker for newly queued messages';
+CREATE TRIGGER message_wake_insert AFTER INSERT ON textseq.message
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION textseq._message_wake();
+
+-- Crash recovery: messages a dead worker left 'sending' may have reached the
+-- provider; they are reconciled, never resent blindly.
+CREATE FUNCTION textseq._recover_in_flight() RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n int;
+BEGIN
+	UPDATE textseq.message SET status = 'maybe_sent', run_at = textseq.now()
+	 WHERE status = 'sending';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq._recover_in_flight() IS
+	'Internal, worker start: sending rows of a dead worker become maybe_sent';
+
+-- maybe_sent messages due for reconciliation.
+CREATE FUNCTION textseq._maybe_sent_due(n int)
+RETURNS TABLE (id bigint, account_id int, to_phone text, from_number text, body text,
+			   claimed_at timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT m.id, s.account_id, m.phone, s.phone_number, m.body, m.claimed_at
+	  FROM textseq.message m JOIN textseq.sender s ON s.id = m.sender_id
+	 WHERE m.status = 'maybe_sent' AND m.run_at <= textseq.now()
+	 ORDER BY m.run_at LIMIT n
+$$;
+COMMENT ON FUNCTION textseq._maybe_sent_due(int) IS 'Internal: maybe_sent messages to reconcile now';
+
+-- The provider could not be asked: look again later, with backoff.
+CREATE FUNCTION textseq._reconcile_later(message_id bigint) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	UPDATE textseq.message
+	   SET run_at = textseq.now() + least(interval '1 hour',
+										  (textseq.now() - claimed_at) / 2 + interval '10 seconds')
+	 WHERE id = message_id AND status = 'maybe_sent'
+$$;
+COMMENT ON FUNCTION textseq._reconcile_later(bigint) IS
+	'Internal: retry reconciliation later, backing off with the message''s age';
+
+-- When the worker must look again: earliest waiting message of an unpaused account, or reconciliation.
+CREATE FUNCTION textseq._next_due() RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT least(
+		(SELECT m.run_at FROM textseq.message m
+		  WHERE m.status IN ('in_queue', 'held_quiet_hours', 'capped')
+			AND NOT EXISTS (SELECT 1 FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
+							 WHERE s.id = m.sender_id AND a.paused)
+		  ORDER BY m.run_at LIMIT 1),
+		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'))
+$$;
+COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the worker has work';
+
+-- Periodic housekeeping: outbox with no receipt for too long becomes delivery_unknown.
+CREATE FUNCTION textseq.sweep() RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n int;
+BEGIN
+	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = textseq.now()
+	 WHERE status = 'outbox'
+	   AND sent_at < textseq.now() - current_setting('textseq.delivery_unknown_after')::interval;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq.sweep() IS
+	'Housekeeping the worker runs every minute: outbox older than textseq.delivery_unknown_after becomes delivery_unknown';
+
+-- Monitoring.
+CREATE FUNCTION textseq._worker_slots(
+	OUT database name, OUT pid int, OUT state text, OUT started_at timestamptz,
+	OUT next_wake_at timestamptz, OUT in_flight int, OUT sent_total bigint,
+	OUT errors_total bigint, OUT batches_total bigint, OUT wakeups_total bigint,
+	OUT sent_last_minute bigint, OUT errors_last_minute bigint, OUT last_error text,
+	OUT last_error_at timestamptz, OUT last_error_connect_s float8,
+	OUT last_error_first_byte_s float8, OUT last_error_total_s float8)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'textseq_worker_slots' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION textseq._worker_slots() IS 'Internal: the shared state of the dispatch workers';
+
+CREATE VIEW textseq.worker_status AS
+SELECT w.*,
+	   (SELECT coalesce(jsonb_agg(jsonb_build_object('account', a.name, 'paused_at', a.paused_at,
+													 'reason', a.paused_reason)), '[]')
+		  FROM textseq.account a WHERE a.paused) AS paused_accounts
+  FROM textseq._worker_slots() w;
+COMMENT ON VIEW textseq.worker_status IS
+	'Dispatch workers: state, throughput, in flight, last error with curl phase timings, paused accounts';
+
+CREATE VIEW textseq.queue_health AS
+SELECT count(*) FILTER (WHERE status = 'in_queue' AND run_at <= textseq.now()) AS due_backlog,
+	   coalesce(extract(epoch FROM textseq.now() - min(run_at) FILTER (
+		   WHERE status = 'in_queue' AND run_at <= textseq.now())), 0)::float8 AS oldest_due_age_s,
+	   count(*) FILTER (WHERE status = 'in_queue') AS in_queue,
+	   count(*) FILTER (WHERE status = 'held_quiet_hours') AS held_quiet_hours,
+	   count(*) FILTER (WHERE status = 'capped') AS capped,
+	   count(*) FILTER (WHERE status = 'sending') AS sending,
+	   count(*) FILTER (WHERE status = 'maybe_sent') AS maybe_sent,
+	   count(*) FILTER (WHERE status = 'outbox') AS outbox
+  FROM textseq.message
+ WHERE status IN ('in_queue', 'held_quiet_hours', 'capped', 'sending', 'maybe_sent', 'outbox');
+COMMENT ON VIEW textseq.queue_health IS
+	'Due backlog, age of the oldest due message, held, capped, in-flight and maybe_sent counts';

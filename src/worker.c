@@ -1,0 +1,329 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The dispatch worker of one database: its main loop, error recovery
+ *	  and sleep.
+ *
+ * Each round: claim (transaction) -> send (no transaction) -> record
+ * (transaction); when nothing is due, reconcile maybe_sent messages, sweep,
+ * and sleep until the earliest due time (capped by textseq.max_sleep) or
+ * until a commit of due work sets our latch.  Errors (a bad row, a dropped
+ * extension, DROP/TRUNCATE racing a batch) are reported and the loop goes
+ * on after a short pause: the worker idles, it does not crash-loop.
+ *
+ * Only one worker serves a database: a session advisory lock guards it, so
+ * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
+ * live worker.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "textseq.h"
+#include "dispatch.h"
+
+#include <setjmp.h>
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#define TS_SWEEP_INTERVAL_SECS 60
+#define TS_ERROR_PAUSE_MS 1000
+
+MemoryContext ts_batch_cxt = NULL;
+
+static TsWorkerSlot *my_slot = NULL;
+static TsHttp *http = NULL;
+static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
+static MemoryContext unrecorded_cxt = NULL;
+static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
+static TimestampTz last_sweep = 0;
+
+/* Start a short transaction with a snapshot. */
+void
+ts_xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/* Commit it and report statistics. */
+void
+ts_xact_commit(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+}
+
+/* on_shmem_exit: free our slot for the launcher. */
+static void
+worker_exit(int code, Datum arg)
+{
+	SpinLockAcquire(&ts_shared->mutex);
+	my_slot->pid = 0;
+	my_slot->latch = NULL;
+	my_slot->state = TS_STATE_STOPPED;
+	my_slot->in_flight = 0;
+	my_slot->last_exit_at = GetCurrentTimestamp();
+	SpinLockRelease(&ts_shared->mutex);
+	if (http)
+		ts_http_destroy(http);
+	http = NULL;
+}
+
+/* Is the extension installed (and committed) in this database?  Transaction open. */
+static Oid
+extension_present(void)
+{
+	return get_extension_oid("textseq", true);
+}
+
+/* Take the one-worker-per-database lock; false if another worker has it. */
+static bool
+take_singleton_lock(void)
+{
+	bool		got;
+
+	ts_xact_begin();
+	SPI_connect();
+	SPI_execute("SELECT pg_try_advisory_lock(29812, 0)", false, 1);
+	got = SPI_processed == 1 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
+	SPI_finish();
+	ts_xact_commit();
+	return got;
+}
+
+/* Record a batch that was sent; on success forget it. */
+static void
+record_batch(TsBatch *b)
+{
+	ts_slot_set_state(my_slot, TS_STATE_RECORDING);
+	ts_xact_begin();
+	if (OidIsValid(extension_present()))
+		ts_dispatch_record(b, my_slot);
+	else
+		ereport(WARNING,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("textseq was dropped while %d messages were in flight; their outcomes are lost",
+						b->n)));
+	ts_xact_commit();
+	unrecorded = NULL;
+	MemoryContextReset(unrecorded_cxt);
+}
+
+/*
+ * Claim a batch (transaction 1).  Returns NULL when idle for a reason
+ * (extension absent, disabled); sets *idle_state then.
+ */
+static TsBatch *
+claim_batch(TsWorkerState *idle_state)
+{
+	TsBatch    *b = NULL;
+	Oid			ext;
+
+	ts_slot_set_state(my_slot, TS_STATE_CLAIMING);
+	ts_xact_begin();
+	ext = extension_present();
+	if (!OidIsValid(ext))
+		*idle_state = TS_STATE_IDLE_NO_EXTENSION;
+	else if (!textseq_enabled)
+		*idle_state = TS_STATE_IDLE_DISABLED;
+	else
+	{
+		if (ext != recovered_ext)
+		{
+			int			n = ts_recover_in_flight();
+
+			if (n > 0)
+				ereport(LOG,
+						(errmsg("textseq worker found %d messages left in flight; they will be reconciled", n)));
+			recovered_ext = ext;
+		}
+		ts_rate_refresh();
+		b = ts_dispatch_claim(textseq_batch_size, ts_rate_budgets_json(textseq_batch_size));
+		ts_rate_consume(b);
+	}
+	ts_xact_commit();
+	return b;
+}
+
+/* How long to sleep when no batch was claimed. */
+static long
+sleep_ms_after_idle_round(void)
+{
+	TimestampTz now;
+	TimestampTz due;
+	long		ms = textseq_max_sleep_ms;
+
+	ts_xact_begin();
+	due = ts_next_due();
+	ts_xact_commit();
+	now = GetCurrentTimestamp();
+	if (due != 0)
+	{
+		if (due <= now)				/* due but not claimable: rate limits */
+			ms = ts_rate_ms_until_token();
+		else
+			ms = Min(ms, (long) ((due - now + 999) / 1000));
+	}
+	return Max(ms, 1);
+}
+
+/* Periodic housekeeping and reconciliation when the queue is quiet. */
+static void
+idle_chores(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	(void) ts_reconcile_round(http, my_slot);
+	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
+	{
+		ts_xact_begin();
+		ts_sweep();
+		ts_xact_commit();
+		last_sweep = now;
+	}
+}
+
+/* Sleep on the latch; publish when we will look again so commits know to wake us. */
+static void
+sleep_for(long ms, TsWorkerState state)
+{
+	SpinLockAcquire(&ts_shared->mutex);
+	my_slot->state = state;
+	my_slot->next_wake_at = GetCurrentTimestamp() + (int64) ms * 1000;
+	SpinLockRelease(&ts_shared->mutex);
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+					 PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	SpinLockAcquire(&ts_shared->mutex);
+	my_slot->next_wake_at = 0;	/* busy: any commit of due work wakes us again */
+	SpinLockRelease(&ts_shared->mutex);
+}
+
+/* One round of the loop. */
+static void
+worker_round(void)
+{
+	TsWorkerState idle = TS_STATE_SLEEPING;
+	TsBatch    *b;
+	MemoryContext swap;
+
+	MemoryContextReset(ts_batch_cxt);
+	if (unrecorded)
+		record_batch(unrecorded);
+	b = claim_batch(&idle);
+	if (b == NULL)
+	{
+		sleep_for(textseq_max_sleep_ms, idle);
+		return;
+	}
+	if (b->n == 0)
+	{
+		idle_chores();
+		sleep_for(sleep_ms_after_idle_round(), TS_STATE_SLEEPING);
+		return;
+	}
+	ts_slot_set_state(my_slot, TS_STATE_SENDING);
+	ts_dispatch_send(http, b, my_slot);
+	/* keep the outcomes until they are recorded, even across an error */
+	unrecorded = b;
+	swap = unrecorded_cxt;
+	unrecorded_cxt = ts_batch_cxt;
+	ts_batch_cxt = swap;
+	record_batch(b);
+	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
+}
+
+/* After an error: clean up like the server's own auxiliary processes do. */
+static void
+recover_from_error(void)
+{
+	ErrorData  *edata;
+
+	HOLD_INTERRUPTS();
+	error_context_stack = NULL;
+	EmitErrorReport();
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	ts_slot_error(my_slot, edata->message ? edata->message : "unknown error", 0, 0, 0);
+	FreeErrorData(edata);
+	AbortOutOfAnyTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
+	FlushErrorState();
+	RESUME_INTERRUPTS();
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 TS_ERROR_PAUSE_MS, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
+/* Publish our slot: pid, latch, database. */
+static void
+attach_slot(int idx)
+{
+	my_slot = &ts_shared->slots[idx];
+	SpinLockAcquire(&ts_shared->mutex);
+	my_slot->pid = MyProcPid;
+	my_slot->latch = MyLatch;
+	my_slot->dboid = MyDatabaseId;
+	my_slot->state = TS_STATE_STARTING;
+	my_slot->started_at = GetCurrentTimestamp();
+	my_slot->next_wake_at = 0;
+	SpinLockRelease(&ts_shared->mutex);
+	before_shmem_exit(worker_exit, (Datum) 0);
+}
+
+/* Dispatch worker entry point; main_arg is the slot index. */
+void
+textseq_worker_main(Datum arg)
+{
+	int			idx = DatumGetInt32(arg);
+	char		dbname[NAMEDATALEN];
+	sigjmp_buf	local_sigjmp_buf;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	SpinLockAcquire(&ts_shared->mutex);
+	strlcpy(dbname, ts_shared->slots[idx].dbname, NAMEDATALEN);
+	SpinLockRelease(&ts_shared->mutex);
+	BackgroundWorkerInitializeConnection(dbname, textseq_worker_role, 0);
+	pgstat_report_appname("textseq worker");
+	if (!take_singleton_lock())
+	{
+		ereport(LOG, (errmsg("another textseq worker already serves database \"%s\"", dbname)));
+		proc_exit(0);
+	}
+	attach_slot(idx);
+	ts_batch_cxt = AllocSetContextCreate(TopMemoryContext, "textseq batch", ALLOCSET_DEFAULT_SIZES);
+	unrecorded_cxt = AllocSetContextCreate(TopMemoryContext, "textseq unrecorded", ALLOCSET_DEFAULT_SIZES);
+	http = ts_http_create();
+
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+		recover_from_error();
+	PG_exception_stack = &local_sigjmp_buf;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		worker_round();
+	}
+}

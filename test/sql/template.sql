@@ -1,0 +1,75 @@
+-- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
+-- problem, template_check rows, Liquid semantics through jsonb, the cache.
+BEGIN;
+SELECT plan(44);
+
+-- the functions' declared properties
+SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
+SELECT is_strict('textseq', 'render', ARRAY['text', 'jsonb'], 'render is STRICT');
+SELECT volatility_is('textseq', 'template_check', ARRAY['text', 'regclass'], 'stable', 'template_check is STABLE');
+SELECT has_function('textseq', 'template_validate', ARRAY['text'], 'template_validate(text) exists');
+
+-- merge fields and Liquid's nil/empty/missing rules
+SELECT is(textseq.render('Hi {{ lead.first_name }}!', '{"lead": {"first_name": "Ann"}}'), 'Hi Ann!', 'a lead field is merged');
+SELECT is(textseq.render('Hi {{ lead.first_name }}!', '{"lead": {}}'), 'Hi !', 'a missing field renders as empty');
+SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": null}}'), 'your company', 'default applies to null');
+SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": ""}}'), 'your company', 'default applies to ""');
+SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": false}}'), 'your company', 'default applies to false');
+SELECT is(textseq.render('{{ lead.company | default: "x" }}', '{"lead": {"company": " "}}'), ' ', 'default keeps whitespace');
+SELECT is(textseq.render('{% if lead.company %}yes{% endif %}', '{"lead": {"company": ""}}'), 'yes', 'the empty string is truthy');
+SELECT is(textseq.render('{% if lead.n %}yes{% endif %}', '{"lead": {"n": 0}}'), 'yes', 'zero is truthy');
+SELECT is(textseq.render('{% if lead.x %}yes{% else %}no{% endif %}', '{"lead": {"x": null}}'), 'no', 'null is falsy');
+SELECT is(textseq.render('{% if lead.x == blank %}blank{% endif %}', '{"lead": {"x": " \t "}}'), 'blank', 'whitespace is blank');
+SELECT is(textseq.render('{% if lead.x == empty %}empty{% else %}not{% endif %}', '{"lead": {}}'), 'not', 'missing is not empty');
+SELECT is(textseq.render('{% if lead.x != empty %}not empty{% endif %}', '{"lead": {"x": "a"}}'), 'not empty', '!= empty');
+SELECT is(textseq.render('{{ sender.signature }}', '{"sender": {"signature": "-- Bob"}}'), '-- Bob', 'sender signature');
+SELECT is(textseq.render('{{ a.n }} {{ a.b }} {{ a.o }}', '{"a": {"n": 2.50, "b": true, "o": {"k": 1}}}'), '2.50 true {"k": 1}', 'numbers, booleans and objects render as jsonb text');
+
+-- filters
+SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', 'upcase is Unicode-aware');
+SELECT is(textseq.render('{{ "ПРИВЕТ" | capitalize }}', '{}'), 'Привет', 'capitalize works on Cyrillic');
+SELECT is(textseq.render('{{ "Ground control to Major Tom." | truncate: 20 }}', '{}'), 'Ground control to...', 'truncate counts the ellipsis');
+SELECT is(textseq.render('{{ "ééééé" | truncate: 4, "" }}', '{}'), 'éééé', 'truncate counts characters, not bytes');
+SELECT is(textseq.render('{{ " x " | strip | append: "!" | prepend: "<" | replace: "x", "y" }}', '{}'), '<y!', 'strip, append, prepend, replace chain');
+
+-- conditions
+SELECT is(textseq.render('{% if a > 5 and a < 10 %}in{% else %}out{% endif %}', '{"a": 7}'), 'in', 'numeric comparisons with and');
+SELECT is(textseq.render('{% if false and false or true %}yes{% else %}no{% endif %}', '{}'), 'no', 'and/or group from the right');
+SELECT is(textseq.render('{% unless t contains "stop" %}go{% endunless %}', '{"t": ["a"]}'), 'go', 'unless with contains on an array');
+
+-- every problem raises its own SQLSTATE
+SELECT throws_ok($$SELECT textseq.render('Hi {{ lead.first_name', '{}')$$, '42601', 'template syntax error', 'unclosed output is 42601');
+SELECT throws_ok($$SELECT textseq.render('{% if x %}', '{}')$$, '42601', 'template syntax error', 'unclosed if is 42601');
+SELECT throws_ok($$SELECT textseq.render('{% endif %}', '{}')$$, '42601', 'template syntax error', 'unexpected endif is 42601');
+SELECT throws_ok($$SELECT textseq.render('{% for x in y %}{% endfor %}', '{}')$$, '42601', 'unknown template tag', 'unknown tag is 42601');
+SELECT throws_ok($$SELECT textseq.render('{{ x | shout }}', '{}')$$, '42883', 'unknown template filter', 'unknown filter is 42883');
+SELECT throws_ok($$SELECT textseq.render('{{ x | truncate: "many" }}', '{}')$$, '22023', 'invalid template filter argument', 'bad filter argument is 22023');
+SELECT throws_ok($$SELECT textseq.render(repeat('{% if true %}', 33), '{}')$$, '54001', 'template nesting too deep', 'deep nesting is 54001');
+SELECT throws_ok($$SELECT textseq.render('{{ "ab" ' || repeat('| replace: "", "0123456789" ', 12) || '}}', '{}')$$,
+                 '54000', 'rendered template too long', 'runaway rendering is 54000');
+SELECT throws_ok($$SELECT textseq.template_validate(repeat('x', 65537))$$, '54000', 'template too long', 'templates over 64 KiB are refused');
+SELECT throws_ok($$SELECT textseq.template_validate('{{ a | nope }}')$$, '42883', 'unknown template filter', 'validate raises the problem');
+SELECT lives_ok($$SELECT textseq.template_validate('Hi {{ lead.first_name | default: "there" }}')$$, 'validate accepts a good template');
+
+-- template_check returns every problem with line and column
+SELECT results_eq(
+  $$SELECT line, col, sqlstate FROM textseq.template_check(E'{{ a | nope }}\n  {% bogus %}\n{{ b | upcase: 1 }}')$$,
+  $$VALUES (1, 8, '42883'), (2, 6, '42601'), (3, 8, '22023')$$,
+  'template_check lists every problem in order');
+SELECT is_empty($$SELECT * FROM textseq.template_check('{{ lead.first_name | default: "friend" }}')$$, 'a good template has no problems');
+CREATE TEMP TABLE tap_lead (id bigint PRIMARY KEY, first_name text);
+SELECT results_eq(
+  $$SELECT line, col, sqlstate, message FROM textseq.template_check('{{ lead.first_name }} {{ lead.last_name }}', 'tap_lead')$$,
+  $$VALUES (1, 31, '42703', 'lead field "last_name" is not a column of tap_lead')$$,
+  'unknown lead fields are 42703 when a lead table is given');
+SELECT is_empty($$SELECT * FROM textseq.template_check('{{ lead.last_name }}')$$, 'lead fields are not checked without a table');
+SELECT is((SELECT count(*)::int FROM textseq.template_check(E'{% if %}{% endif %}\n{{ lead.zz | nope }}', 'tap_lead')), 3,
+          'syntax, filter and field problems are reported together');
+
+-- the cache: many renders, one parse
+SELECT is((SELECT count(DISTINCT textseq.render('{{ n }} cached tap', jsonb_build_object('n', i)))::int FROM generate_series(1, 500) i), 500,
+          'render over many rows');
+SELECT ok((SELECT entries >= 1 AND hits >= 499 FROM textseq.render_cache_stats()), 'repeated renders hit the cache');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,330 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_tmpl.c
+ *	  Unit tests of the template core (src/core/tmpl*.c), standalone:
+ *	  Liquid semantics of outputs, filters and conditions, whitespace
+ *	  control, Unicode, parse errors with positions, render limits.
+ *
+ * Uses a table-driven resolver instead of jsonb; must not need a server.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/tmpl.h"
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The test data: dotted path -> value. */
+typedef struct Entry
+{
+	const char *path;
+	TmplValue	value;
+} Entry;
+
+static const TmplValue tag_items[] = {
+	{TMPL_STRING, false, "vip", 3, NULL, 0},
+	{TMPL_NUMBER, false, "7", 1, NULL, 0},
+};
+
+#define S(p, s) {p, {TMPL_STRING, false, s, sizeof(s) - 1, NULL, 0}}
+#define N(p, s) {p, {TMPL_NUMBER, false, s, sizeof(s) - 1, NULL, 0}}
+#define B(p, b) {p, {TMPL_BOOL, b, NULL, 0, NULL, 0}}
+
+static const Entry data[] = {
+	S("lead.first_name", "Ann"),
+	S("lead.last_name", "O'Neil"),
+	S("lead.company", ""),
+	S("lead.city", "  Paris \n"),
+	S("lead.blank_name", " \t  "),
+	S("lead.greek", "αβγ"),
+	S("lead.cyr", "иван"),
+	S("lead.latin", "émile ß łódź"),
+	S("lead.emoji", "😀😀😀😀"),
+	N("lead.age", "42"),
+	N("lead.score", "7.50"),
+	B("lead.vip", true),
+	B("lead.opted", false),
+	{"lead.nothing", {TMPL_NIL, false, NULL, 0, NULL, 0}},
+	{"lead.tags", {TMPL_ARRAY, false, "[\"vip\", 7]", 10, tag_items, 2}},
+	{"lead.none", {TMPL_ARRAY, false, "[]", 2, NULL, 0}},
+	{"lead", {TMPL_OBJECT, false, "{...}", 5, NULL, 14}},
+	{"sender", {TMPL_OBJECT, false, "{...}", 5, NULL, 1}},
+	S("sender.signature", "-- Bob"),
+	N("n5", "5"),
+	S("s5", "5"),
+};
+
+/* Resolve by joining the segments with dots and looking the path up. */
+static bool
+resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
+{
+	char		path[256];
+	size_t		len = 0;
+
+	(void) ctx;
+	for (int i = 0; i < nsegs; i++)
+	{
+		if (len + (size_t) segs[i].len + 2 > sizeof(path))
+			return false;
+		if (i > 0)
+			path[len++] = '.';
+		memcpy(path + len, segs[i].name, (size_t) segs[i].len);
+		len += (size_t) segs[i].len;
+	}
+	path[len] = '\0';
+	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		if (strcmp(data[i].path, path) == 0)
+		{
+			*out = data[i].value;
+			return true;
+		}
+	return false;
+}
+
+static char result[4096];
+
+/* Render src; returns the text, or "ERR <code> L:C <message>" on failure. */
+static const char *
+render(const char *src)
+{
+	TsError		err;
+	Tmpl	   *t = tmpl_parse(src, strlen(src), &err);
+	TsBuf		out;
+
+	if (t == NULL)
+	{
+		snprintf(result, sizeof(result), "ERR %d %d:%d %s", err.code, err.line, err.column, err.message);
+		return result;
+	}
+	tsbuf_init(&out);
+	if (!tmpl_render(t, resolve, NULL, &out, &err))
+		snprintf(result, sizeof(result), "ERR %d %d:%d %s", err.code, err.line, err.column, err.message);
+	else
+		snprintf(result, sizeof(result), "%s", out.data ? out.data : "");
+	tsbuf_free(&out);
+	tmpl_free(t);
+	return result;
+}
+
+/* Outputs: paths, literals, nil/missing, booleans, numbers. */
+static void
+test_outputs(void)
+{
+	UNIT_EQ_STR(render("Hi {{ lead.first_name }}!"), "Hi Ann!");
+	UNIT_EQ_STR(render("Hi {{lead.first_name}}!"), "Hi Ann!");
+	UNIT_EQ_STR(render("[{{ lead.missing }}][{{ nope.x.y }}][{{ lead.nothing }}]"), "[][][]");
+	UNIT_EQ_STR(render("{{ lead.vip }} {{ lead.opted }} {{ lead.age }} {{ lead.score }}"), "true false 42 7.50");
+	UNIT_EQ_STR(render("{{ \"lit\" }}{{ 'q' }}{{ 12 }}{{ -3.5 }}{{ nil }}{{ true }}{{ }}"), "litq12-3.5true");
+	UNIT_EQ_STR(render("{{ lead.tags }}"), "[\"vip\", 7]");
+	UNIT_EQ_STR(render("no markup at all"), "no markup at all");
+	UNIT_EQ_STR(render(""), "");
+	UNIT_EQ_STR(render("a { b } c %} d }}"), "a { b } c %} d }}");
+	UNIT_EQ_STR(render("{{ lead.tags.size }} {{ lead.tags.first }} {{ lead.tags.last }} {{ lead.first_name.size }}"),
+				"2 vip 7 3");
+	UNIT_EQ_STR(render("{{ lead.emoji.size }}|{{ lead.none.first }}|{{ lead.age.size }}"), "4||");
+}
+
+/* Filters with Liquid's semantics. */
+static void
+test_filters(void)
+{
+	UNIT_EQ_STR(render("{{ lead.company | default: \"your company\" }}"), "your company");
+	UNIT_EQ_STR(render("{{ lead.missing | default: 'x' }}{{ lead.nothing | default: 'y' }}"), "xy");
+	UNIT_EQ_STR(render("{{ lead.opted | default: 'z' }}{{ lead.opted | default: 'z', allow_false: true }}"), "zfalse");
+	UNIT_EQ_STR(render("{{ lead.first_name | default: 'x' }}{{ lead.age | default: 1 }}"), "Ann42");
+	UNIT_EQ_STR(render("{{ lead.none | default: 'e' }}{{ lead.city | default: 'c' }}"), "e  Paris \n");
+	UNIT_EQ_STR(render("{{ lead.first_name | upcase }} {{ lead.first_name | downcase }}"), "ANN ann");
+	UNIT_EQ_STR(render("{{ 'hELLO wORLD' | capitalize }}"), "Hello world");
+	UNIT_EQ_STR(render("{{ lead.greek | upcase }}"), "ΑΒΓ");
+	UNIT_EQ_STR(render("{{ lead.cyr | capitalize }}"), "Иван");
+	UNIT_EQ_STR(render("{{ lead.latin | upcase }}"), "ÉMILE SS ŁÓDŹ");
+	UNIT_EQ_STR(render("{{ 'ÉMILE ŁÓDŹ ИВ' | downcase }}"),
+				"émile łódź ив");
+	UNIT_EQ_STR(render("{{ 'șț ệ' | upcase }}"), "ȘȚ Ệ");
+	UNIT_EQ_STR(render("{{ lead.city | strip }}|{{ lead.nothing | strip }}|"), "Paris||");
+	UNIT_EQ_STR(render("{{ lead.first_name | append: '!' | prepend: 'Hi ' }}"), "Hi Ann!");
+	UNIT_EQ_STR(render("{{ lead.missing | append: lead.age }}"), "42");
+	UNIT_EQ_STR(render("{{ 'a-b-c' | replace: '-', '+' }}{{ 'a-b' | replace: '-' }}"), "a+b+cab");
+	UNIT_EQ_STR(render("{{ 'ab' | replace: '', '.' }}"), ".a.b.");
+	UNIT_EQ_STR(render("{{ 'éé' | replace: '', '|' }}"), "|é|é|");
+	UNIT_EQ_STR(render("{{ lead.tags | size }}"), "ERR 3 1:16 unknown filter \"size\"");
+}
+
+/* truncate: characters, the ellipsis counting toward N. */
+static void
+test_truncate(void)
+{
+	UNIT_EQ_STR(render("{{ 'Ground control to Major Tom.' | truncate: 20 }}"), "Ground control to...");
+	UNIT_EQ_STR(render("{{ 'Ground control to Major Tom.' | truncate: 25, ', and so on' }}"), "Ground control, and so on");
+	UNIT_EQ_STR(render("{{ 'Ground control to Major Tom.' | truncate: 20, '' }}"), "Ground control to Ma");
+	UNIT_EQ_STR(render("{{ 'short' | truncate: 5 }}|{{ 'short' | truncate: 4 }}|{{ 'abc' | truncate: 2 }}"), "short|s...|...");
+	UNIT_EQ_STR(render("{{ lead.emoji | truncate: 3, '' }}"), "😀😀😀");
+	UNIT_EQ_STR(render("{{ lead.emoji | truncate: 3, '…' }}"), "😀😀…");
+	UNIT_EQ_STR(render("{{ lead.nothing | truncate: 3 | default: 'nil stays nil' }}"), "nil stays nil");
+	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: n5 }}{{ 'abcdef' | truncate: s5 }}{{ 'abcdef' | truncate: '4' }}"),
+				"ab...ab...a...");
+	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: lead.first_name }}"), "abcdef");
+	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: -1 }}"), "...");
+}
+
+/* if / elsif / else / unless with Liquid's truthiness and comparisons. */
+static void
+test_conditions(void)
+{
+	UNIT_EQ_STR(render("{% if lead.first_name %}y{% else %}n{% endif %}"), "y");
+	UNIT_EQ_STR(render("{% if lead.company %}y{% else %}n{% endif %}"), "y");	/* "" is truthy */
+	UNIT_EQ_STR(render("{% if lead.missing %}y{% elsif lead.opted %}o{% else %}n{% endif %}"), "n");
+	UNIT_EQ_STR(render("{% unless lead.vip %}a{% else %}b{% endunless %}"), "b");
+	UNIT_EQ_STR(render("{% if lead.age == 42 %}a{% endif %}{% if lead.age == 42.0 %}b{% endif %}{% if lead.age == '42' %}c{% endif %}"), "ab");
+	UNIT_EQ_STR(render("{% if lead.age > 40 and lead.age <= 42 %}a{% endif %}{% if lead.age < 5 %}b{% endif %}"), "a");
+	UNIT_EQ_STR(render("{% if lead.first_name < 'Bob' %}a{% endif %}{% if lead.first_name > 5 %}b{% endif %}"), "a");
+	UNIT_EQ_STR(render("{% if lead.first_name != 'Ann' %}a{% endif %}{% if lead.first_name <> 'Bob' %}b{% endif %}"), "b");
+	UNIT_EQ_STR(render("{% if lead.first_name contains 'nn' %}a{% endif %}{% if lead.tags contains 'vip' %}b{% endif %}"
+					   "{% if lead.tags contains 7 %}c{% endif %}{% if lead.tags contains '7' %}d{% endif %}"
+					   "{% if lead contains 'first_name' %}e{% endif %}{% if lead contains 'zz' %}f{% endif %}"), "abce");
+	UNIT_EQ_STR(render("{% if lead.missing contains 'a' %}a{% endif %}{% if lead.first_name contains nil %}b{% endif %}"), "");
+	/* and/or group from the right: true or (false and false) */
+	UNIT_EQ_STR(render("{% if true or false and false %}a{% endif %}{% if false and false or true %}b{% endif %}"), "a");
+	UNIT_EQ_STR(render("{% if lead.nothing == nil %}a{% endif %}{% if lead.missing == nil %}b{% endif %}{% if nil == false %}c{% endif %}"), "ab");
+	UNIT_EQ_STR(render("{% if lead.company == empty %}a{% endif %}{% if lead.nothing == empty %}b{% endif %}"
+					   "{% if lead.none == empty %}c{% endif %}{% if lead.nothing != empty %}d{% endif %}"), "acd");
+	UNIT_EQ_STR(render("{% if lead.company == blank %}a{% endif %}{% if lead.nothing == blank %}b{% endif %}"
+					   "{% if lead.blank_name == blank %}c{% endif %}{% if lead.opted == blank %}d{% endif %}"
+					   "{% if lead.first_name == blank %}e{% endif %}{% if blank == lead.missing %}f{% endif %}"), "abcdf");
+	UNIT_EQ_STR(render("{% if lead.first_name %}{% if lead.vip %}{% unless lead.opted %}deep{% endunless %}{% endif %}{% endif %}"), "deep");
+	UNIT_EQ_STR(render("{% if lead.score >= 7.5 %}a{% endif %}{% if lead.tags == lead.tags %}b{% endif %}"), "ab");
+}
+
+/* Whitespace control, comments and raw. */
+static void
+test_whitespace(void)
+{
+	UNIT_EQ_STR(render("a  \n {{- lead.first_name -}} \n  b"), "aAnnb");
+	UNIT_EQ_STR(render("x\n{%- if true -%}\n  y\n{%- endif -%}\nz"), "xyz");
+	UNIT_EQ_STR(render("a{% comment %} {{ not parsed {% if %} {% comment %}x{% endcomment %} {% endcomment %}b"), "ab");
+	UNIT_EQ_STR(render("{% raw %}{{ lead.first_name }}{% if %}{% endraw %}"), "{{ lead.first_name }}{% if %}");
+	UNIT_EQ_STR(render("a{% # an inline comment %}b"), "ab");
+	UNIT_EQ_STR(render("{{-lead.first_name-}}"), "Ann");
+}
+
+/* Parse errors: codes, lines, columns, messages. */
+static void
+test_errors(void)
+{
+	UNIT_EQ_STR(render("Hi {{ lead.first_name"), "ERR 1 1:4 output \"{{\" was never closed");
+	UNIT_EQ_STR(render("a\nb {% if x"), "ERR 1 2:3 tag \"{%\" was never closed");
+	UNIT_EQ_STR(render("{% for x in y %}"), "ERR 2 1:4 unknown tag \"for\"");
+	UNIT_EQ_STR(render("x{% endif %}"), "ERR 1 1:2 unexpected \"endif\" outside \"if\" or \"unless\"");
+	UNIT_EQ_STR(render("\n  {% if a %}x"), "ERR 1 2:3 \"if\" was never closed");
+	UNIT_EQ_STR(render("{% if %}{% endif %}"), "ERR 1 1:1 \"if\" needs a condition");
+	UNIT_EQ_STR(render("{% if a %}{% endunless %}"), "ERR 1 1:11 \"if\" must be closed by \"endif\"");
+	UNIT_EQ_STR(render("{{ x | upcasee }}"), "ERR 3 1:8 unknown filter \"upcasee\"");
+	UNIT_EQ_STR(render("{{ x | truncate: 'abc' }}"), "ERR 4 1:8 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ x | truncate: 1, 2, 3 }}"), "ERR 4 1:8 filter \"truncate\" takes 0 to 2 arguments");
+	UNIT_EQ_STR(render("{{ x | upcase: 1 }}"), "ERR 4 1:8 filter \"upcase\" takes no arguments");
+	UNIT_EQ_STR(render("{{ x | append }}"), "ERR 4 1:8 filter \"append\" takes exactly 1 argument");
+	UNIT_EQ_STR(render("{{ x | default: 1, foo: 2 }}"), "ERR 4 1:20 filter \"default\" has no option \"foo\"");
+	UNIT_EQ_STR(render("{{ 'abc }}"), "ERR 1 1:4 unterminated string at \"'abc \"");
+	UNIT_EQ_STR(render("{{ lead. }}"), "ERR 1 1:4 a path cannot end with \".\" at \"lead.\"");
+	UNIT_EQ_STR(render("{{ a b }}"), "ERR 1 1:6 expected \"|\" or the end of the output, found \"b\"");
+	UNIT_EQ_STR(render("{% if a = b %}{% endif %}"), "ERR 1 1:9 unexpected character at \"=\"");
+	UNIT_EQ_STR(render("{% if a %}{% else %}{% else %}{% endif %}"), "ERR 1 1:21 \"if\" has more than one \"else\"");
+	UNIT_EQ_STR(render("{% if a %}{% else %}{% elsif b %}{% endif %}"), "ERR 1 1:21 \"elsif\" after \"else\"");
+	UNIT_EQ_STR(render("{% comment %} never closed"), "ERR 1 1:1 \"comment\" was never closed");
+	UNIT_EQ_STR(render("{% raw %} never closed"), "ERR 1 1:1 \"raw\" was never closed");
+	UNIT_EQ_STR(render("éé {{ é }}"), "ERR 1 1:7 unexpected character at \"é\"");
+	UNIT_EQ_STR(render("{{ a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q }}"), "ERR 5 1:4 path has more than 16 parts");
+}
+
+/* Every problem is reported, in source order. */
+static void
+test_all_problems(void)
+{
+	const char *src = "{{ a | nope }}\n{% bogus %}\n{{ b | upcase: 1 | zap }}\n{% endif %}";
+	TmplProblems pr;
+	Tmpl	   *t = tmpl_parse_all(src, strlen(src), &pr);
+
+	UNIT_EQ_INT(pr.count, 5);
+	UNIT_EQ_INT(pr.items[0].line, 1);
+	UNIT_EQ_INT(pr.items[0].code, TMPL_ERR_UNKNOWN_FILTER);
+	UNIT_EQ_INT(pr.items[1].code, TMPL_ERR_UNKNOWN_TAG);
+	UNIT_EQ_INT(pr.items[2].code, TMPL_ERR_FILTER_ARG);
+	UNIT_EQ_INT(pr.items[3].code, TMPL_ERR_UNKNOWN_FILTER);
+	UNIT_EQ_INT(pr.items[3].column, 20);
+	UNIT_EQ_INT(pr.items[4].line, 4);
+	tmpl_free(t);
+}
+
+/* Collect paths for template_check. */
+static void
+count_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
+{
+	int		   *n = ctx;
+
+	(void) segs;
+	(void) offset;
+	*n += nsegs;
+}
+
+/* Paths are reported even when the template has problems. */
+static void
+test_paths(void)
+{
+	const char *src = "{{ lead.a | nope }}{% if lead.b.c == x %}{% endif %}{{ 'lit' | append: sender.sig }}";
+	TmplProblems pr;
+	Tmpl	   *t = tmpl_parse_all(src, strlen(src), &pr);
+	int			n = 0;
+
+	tmpl_foreach_path(t, count_path, &n);
+	UNIT_EQ_INT(n, 2 + 3 + 1 + 2);
+	tmpl_free(t);
+}
+
+/* Nesting limit and render limits. */
+static void
+test_limits(void)
+{
+	TsBuf		b;
+	const char *r;
+
+	tsbuf_init(&b);
+	for (int i = 0; i < TMPL_MAX_DEPTH + 1; i++)
+		tsbuf_appends(&b, "{% if true %}");
+	r = render(b.data);
+	UNIT_CHECK(strstr(r, "ERR 5") == r, "nesting past the limit is refused");
+	tsbuf_free(&b);
+
+	tsbuf_init(&b);
+	for (int i = 0; i < TMPL_MAX_DEPTH; i++)
+		tsbuf_appends(&b, "{% if true %}");
+	tsbuf_appends(&b, "ok");
+	for (int i = 0; i < TMPL_MAX_DEPTH; i++)
+		tsbuf_appends(&b, "{% endif %}");
+	UNIT_EQ_STR(render(b.data), "ok");
+	tsbuf_free(&b);
+
+	tsbuf_init(&b);
+	tsbuf_appends(&b, "{{ 'abcdefghij' ");
+	for (int i = 0; i < 40; i++)
+		tsbuf_appends(&b, "| replace: '', 'abcdefghij' ");
+	tsbuf_appends(&b, "}}");
+	r = render(b.data);
+	UNIT_CHECK(strstr(r, "ERR 6 1:1 a value grew past") == r, "exponential replace is stopped");
+	tsbuf_free(&b);
+}
+
+int
+main(void)
+{
+	test_outputs();
+	test_filters();
+	test_truncate();
+	test_conditions();
+	test_whitespace();
+	test_errors();
+	test_all_problems();
+	test_paths();
+	test_limits();
+	UNIT_DONE();
+}

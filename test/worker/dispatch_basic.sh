@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The worker sends due messages and only due ones, each exactly once, in
+# order of steps, with rendered bodies; immediate steps leave without waiting
+# for a poll.
+. "$(dirname "$0")/lib.sh"
+start_mock
+fresh_db
+twilio_account main
+q "SELECT textseq.save_template('hello', 'Hi {{ lead.first_name }}, welcome! {{ sender.signature }}')" >/dev/null
+q "SELECT textseq.save_template('next', 'Day two for {{ lead.first_name }}')" >/dev/null
+q "SELECT textseq.create_sequence('basic', window_start => '00:00', window_end => '23:59:59')" >/dev/null
+q "UPDATE textseq.sequence SET window_end = '23:59:59.999999'" >/dev/null
+q "DELETE FROM textseq.quiet_rule" >/dev/null 2>&1
+q "SELECT textseq.add_step('basic', 'hello'); SELECT textseq.add_step('basic', 'next', '2 seconds')" >/dev/null
+leads 300
+q "SELECT count(textseq.enroll('basic', id)) FROM textseq.lead WHERE id <= 250" >/dev/null
+q "SELECT count(textseq.enroll('basic', id, start_at => now() + interval '1 hour')) FROM textseq.lead WHERE id > 250" >/dev/null
+
+ok "all 500 due messages reach the provider" wait_for "500 outbox" \
+   "SELECT count(*) FROM textseq.message WHERE status = 'outbox'" 500 60
+is "the mock received exactly 500" "$(mock_count)" 500
+is "no message twice at the provider" "$(mock_dups)" 0
+is "messages not yet due stay queued" "$(q "SELECT count(*) FROM textseq.message WHERE status = 'in_queue'")" 50
+is "rendered bodies reach the provider" \
+   "$(grep -c '"body":"Hi Lead1, welcome! -- Acme"' "$MOCK_LOG")" 1
+is "step 2 left at least its delay after step 1" \
+   "$(q "SELECT count(*) FROM textseq.message b JOIN textseq.message a ON a.enrollment_id = b.enrollment_id AND a.step = 1
+          WHERE b.step = 2 AND b.sent_at < a.sent_at + interval '2 seconds'")" 0
+is "enrollments finish after the last step" \
+   "$(q "SELECT count(*) FROM textseq.enrollment WHERE status = 'finished_no_response'")" 250
+
+# wake-up at commit: with a one-minute max sleep, an immediate step still leaves at once
+q "ALTER SYSTEM SET textseq.max_sleep = '60s'" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+LATE=$(q "SELECT textseq.add_lead('Late', NULL, ARRAY['+12015559999'])")
+q "SELECT textseq.enroll('basic', $LATE)" >/dev/null
+ok "an immediate step leaves without waiting for a poll" wait_for "the late lead's text" \
+   "SELECT count(*) FROM textseq.message WHERE lead_id = $LATE AND status = 'outbox'" 1 5
+q "ALTER SYSTEM RESET textseq.max_sleep" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+is "worker_status counts what it sent" "$(q "SELECT sent_total >= 501 FROM textseq.worker_status")" t
+is "queue_health shows no backlog" "$(q "SELECT due_backlog FROM textseq.queue_health")" 0
+wt_done

@@ -19,7 +19,12 @@
 
 #include <signal.h>
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -32,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
 /* Restart policy: a worker that lived less than this is restarted with backoff. */
@@ -95,7 +101,42 @@ assign_slots(void)
 						TS_MAX_DATABASES)));
 }
 
-/* Does the database exist, and the worker role?  Reads shared catalogs only. */
+/*
+ * Scan a shared catalog for a name, without indexes: with no database
+ * selected and no relcache init file yet (first start, after a crash), an
+ * index lookup would need pg_class.  The autovacuum launcher does the same.
+ */
+static Oid
+shared_catalog_lookup(Oid catalog, const char *name)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	TableScanDesc scan = table_beginscan_catalog(rel, 0, NULL);
+	HeapTuple	tup;
+	Oid			found = InvalidOid;
+
+	while (!OidIsValid(found) && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		if (catalog == DatabaseRelationId)
+		{
+			Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+			if (strcmp(NameStr(db->datname), name) == 0 && db->datallowconn)
+				found = db->oid;
+		}
+		else
+		{
+			Form_pg_authid role = (Form_pg_authid) GETSTRUCT(tup);
+
+			if (strcmp(NameStr(role->rolname), name) == 0)
+				found = role->oid;
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Does the database exist (accepting connections), and the worker role? */
 static Oid
 database_ready(const char *dbname)
 {
@@ -103,8 +144,9 @@ database_ready(const char *dbname)
 	bool		role_ok;
 
 	StartTransactionCommand();
-	dboid = get_database_oid(dbname, true);
-	role_ok = OidIsValid(get_role_oid(textseq_worker_role, true));
+	(void) GetTransactionSnapshot();
+	dboid = shared_catalog_lookup(DatabaseRelationId, dbname);
+	role_ok = OidIsValid(shared_catalog_lookup(AuthIdRelationId, textseq_worker_role));
 	CommitTransactionCommand();
 	return role_ok ? dboid : InvalidOid;
 }

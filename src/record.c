@@ -89,7 +89,11 @@ map_outcome(const TsSend *s, int attempts, TimestampTz now)
 			r.status = "omitted_landline";
 			break;
 		case TS_OUT_UNREACHABLE:
-			r.status = attempts < textseq_unreachable_retries ? "in_queue" : "error";
+			/* 30003: textseq.unreachable_retries attempts; 30008 and the like: at most once more */
+			r.status = attempts < Min(textseq_unreachable_retries,
+									  outcome_retry_limit(s->account ? s->account->provider : "",
+														  s->error_code))
+				? "in_queue" : "error";
 			r.retry_at = now + (int64) attempts * 3600 * USECS_PER_SEC;
 			break;
 		case TS_OUT_ERROR:

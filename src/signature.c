@@ -19,6 +19,7 @@
 #include "utils/jsonb.h"
 
 PG_FUNCTION_INFO_V1(textseq_hmac_sha1_base64);
+PG_FUNCTION_INFO_V1(textseq_timingsafe_equal);
 
 /* SQL: textseq._hmac_sha1_base64(key text, data text) */
 Datum
@@ -46,4 +47,21 @@ textseq_hmac_sha1_base64(PG_FUNCTION_ARGS)
 	if (len < 0)
 		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not encode signature")));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, len));
+}
+
+/* SQL: textseq._timingsafe_equal(a, b): no early exit on the first difference. */
+Datum
+textseq_timingsafe_equal(PG_FUNCTION_ARGS)
+{
+	text	   *a = PG_GETARG_TEXT_PP(0);
+	text	   *b = PG_GETARG_TEXT_PP(1);
+	size_t		la = VARSIZE_ANY_EXHDR(a);
+	size_t		lb = VARSIZE_ANY_EXHDR(b);
+	const unsigned char *pa = (const unsigned char *) VARDATA_ANY(a);
+	const unsigned char *pb = (const unsigned char *) VARDATA_ANY(b);
+	unsigned char diff = (la != lb);
+
+	for (size_t i = 0; i < la; i++)
+		diff |= pa[i] ^ (i < lb ? pb[i] : 0);
+	PG_RETURN_BOOL(diff == 0);
 }

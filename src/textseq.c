@@ -15,13 +15,14 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
 char	   *textseq_database = NULL;
 bool		textseq_enabled = true;
-int			textseq_batch_size = 200;
+int			textseq_batch_size = 500;
 char	   *textseq_test_now = NULL;
 char	   *textseq_default_region = NULL;
 int			textseq_max_in_flight = 64;
@@ -39,11 +40,22 @@ void		_PG_init(void);
 static bool
 check_test_now(char **newval, void **extra, GucSource source)
 {
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	struct pg_tm tm;
+	fsec_t		fsec;
+
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
-	if (strlen(*newval) > 64)
+	if (strlen(*newval) > 64 ||
+		ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf) != 0 ||
+		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 || dtype != DTK_DATE)
 	{
-		GUC_check_errdetail("The value is too long to be a timestamp.");
+		GUC_check_errdetail("textseq.test_now must be empty or a timestamp with time zone.");
 		return false;
 	}
 	return true;
@@ -95,7 +107,7 @@ define_settings(void)
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("textseq.batch_size",
 							"Messages claimed per batch.",
-							NULL, &textseq_batch_size, 200, 1, 10000,
+							NULL, &textseq_batch_size, 500, 1, 10000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("textseq.default_region",
 							   "Region (ISO 3166 code) assumed for phone numbers written without a country code.",

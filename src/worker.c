@@ -39,6 +39,7 @@
 
 #define TS_SWEEP_INTERVAL_SECS 60
 #define TS_ERROR_PAUSE_MS 1000
+#define TS_BUSY_CHORES_SECS 5
 
 MemoryContext ts_batch_cxt = NULL;
 
@@ -48,6 +49,7 @@ static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
 static MemoryContext unrecorded_cxt = NULL;
 static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
 static TimestampTz last_sweep = 0;
+static TimestampTz last_chores = 0;
 
 /* Start a short transaction with a snapshot. */
 void
@@ -188,6 +190,7 @@ idle_chores(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
+	last_chores = now;
 	(void) ts_reconcile_round(http, my_slot);
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{
@@ -246,6 +249,9 @@ worker_round(void)
 	ts_batch_cxt = swap;
 	record_batch(b);
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
+	/* a queue that never empties must not starve reconciliation and the sweep */
+	if (GetCurrentTimestamp() - last_chores >= TS_BUSY_CHORES_SECS * USECS_PER_SEC)
+		idle_chores();
 }
 
 /* After an error: clean up like the server's own auxiliary processes do. */

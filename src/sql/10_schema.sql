@@ -30,10 +30,14 @@ CREATE TABLE textseq.phone (
 	invalid boolean NOT NULL DEFAULT false,
 	invalid_reason text,
 	time_zone text,
+	zones text[],
+	region text,
 	updated_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE textseq.phone IS 'Per-phone state: opt-out, line type, validity, time zone override';
 COMMENT ON COLUMN textseq.phone.time_zone IS 'IANA zone overriding the one guessed from the number prefix';
+COMMENT ON COLUMN textseq.phone.zones IS 'Candidate IANA zones (the override, else the prefix''s); kept by trigger';
+COMMENT ON COLUMN textseq.phone.region IS 'Quiet-hours region (''US-FL'', ''US'', NULL); kept by trigger';
 
 -- A lead's phone numbers, in order; the first textable one is used.
 CREATE TABLE textseq.contact (
@@ -220,7 +224,7 @@ CREATE TABLE textseq.message (
 	error_text text,
 	created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX message_due_idx ON textseq.message (run_at)
+CREATE INDEX message_due_idx ON textseq.message (sender_id, run_at)
 	WHERE status IN ('in_queue', 'held_quiet_hours', 'capped');
 CREATE INDEX message_phone_recent_idx ON textseq.message (phone, claimed_at)
 	WHERE status IN ('sending', 'maybe_sent', 'outbox', 'sent', 'delivery_unknown');

@@ -140,18 +140,28 @@ $$;
 COMMENT ON FUNCTION textseq.zone_is_us(text) IS
 	'Whether an IANA zone is in the United States or a US territory';
 
--- Override first, else the number's prefix zones; an overlay newer than the prefix data
--- borrows the zones of the area code it overlays.
+-- The number's prefix zones; an overlay newer than the prefix data borrows
+-- the zones of the area code it overlays.
+CREATE FUNCTION textseq._prefix_zones(e164 text) RETURNS text[]
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT coalesce(
+		(SELECT textseq.phone_time_zones('+1' || a.overlay_of) FROM textseq.area_code_region AS a
+		  WHERE $1 ~ '^\+1[2-9][0-9]{9}$' AND a.area_code = substr($1, 3, 3)
+			AND a.overlay_of IS NOT NULL),
+		textseq.phone_time_zones($1))
+$$;
+COMMENT ON FUNCTION textseq._prefix_zones(text) IS
+	'Internal: candidate zones of a number from its prefix (overlays borrow their parent''s)';
+
+-- Override first, else the number's prefix zones.
 CREATE FUNCTION textseq.phone_zones(e164 text) RETURNS text[]
 	LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
 	SELECT coalesce(
 		(SELECT ARRAY[p.time_zone] FROM textseq.phone AS p
 		  WHERE p.e164 = $1 AND p.time_zone IS NOT NULL),
-		(SELECT textseq.phone_time_zones('+1' || a.overlay_of) FROM textseq.area_code_region AS a
-		  WHERE $1 ~ '^\+1[2-9][0-9]{9}$' AND a.area_code = substr($1, 3, 3)
-			AND a.overlay_of IS NOT NULL),
-		textseq.phone_time_zones($1))
+		textseq._prefix_zones($1))
 $$;
 COMMENT ON FUNCTION textseq.phone_zones(text) IS
 	'Candidate IANA time zones of a number: textseq.phone.time_zone if set, else those of '
@@ -204,3 +214,31 @@ COMMENT ON FUNCTION textseq.next_send_time(timestamptz, text, bigint) IS
 	'Earliest instant >= due at which the sequence''s window and the quiet hours allow '
 	'texting this phone (zones from textseq.phone_zones, region from textseq.phone_region); '
 	'NULL when none within 14 days; 42704 for an unknown sequence';
+
+-- Each phone row keeps its zones and region, so the claim needs no lookups.
+CREATE FUNCTION textseq._phone_derive() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	NEW.zones := CASE WHEN NEW.time_zone IS NOT NULL THEN ARRAY[NEW.time_zone]
+					  ELSE textseq._prefix_zones(NEW.e164) END;
+	NEW.region := textseq.phone_region(NEW.e164);
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION textseq._phone_derive() IS
+	'Trigger: keep textseq.phone.zones and region in step with the number and its override';
+CREATE TRIGGER phone_derive BEFORE INSERT OR UPDATE OF e164, time_zone ON textseq.phone
+	FOR EACH ROW EXECUTE FUNCTION textseq._phone_derive();
+
+-- Area code data changed: recompute the derived columns of +1 numbers.
+CREATE FUNCTION textseq._area_codes_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	UPDATE textseq.phone p SET time_zone = p.time_zone WHERE p.e164 LIKE '+1%';
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION textseq._area_codes_changed() IS
+	'Trigger: recompute zones and regions of +1 numbers when area_code_region changes';
+CREATE TRIGGER area_code_region_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON textseq.area_code_region FOR EACH STATEMENT EXECUTE FUNCTION textseq._area_codes_changed();

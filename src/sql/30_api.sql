@@ -144,7 +144,8 @@ BEGIN
 		RAISE EXCEPTION 'account "%" does not exist', account USING ERRCODE = 'undefined_object';
 	END IF;
 	INSERT INTO textseq.sender (account_id, phone_number, signature, messages_per_second)
-	VALUES (aid, textseq.normalize_phone(phone_number, 'US'), coalesce(signature, ''),
+	VALUES (aid, textseq.normalize_phone(phone_number, coalesce(nullif(current_setting('textseq.default_region', true), ''), 'US')),
+			coalesce(signature, ''),
 			messages_per_second)
 	RETURNING id INTO sid;
 	RETURN sid;

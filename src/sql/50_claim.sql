@@ -57,31 +57,33 @@ $$;
 COMMENT ON FUNCTION textseq.lead_data(textseq.lead) IS
 	'Merge fields of a built-in lead: custom fields overlaid by its columns';
 
--- Render a message body for sending: lead fields are read now, the template
--- and signature are the snapshots taken at launch.
-CREATE FUNCTION textseq._render_for_send(template text, lead jsonb, signature text,
-										 from_number text, smart boolean)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-	SELECT CASE WHEN smart THEN textseq.smart_encode(r) ELSE r END
-	  FROM textseq.render(template,
-						  jsonb_build_object('lead', lead,
-											 'sender', jsonb_build_object('signature', signature,
-																		  'phone', from_number))) r
-$$;
-COMMENT ON FUNCTION textseq._render_for_send(text, jsonb, text, text, boolean) IS
-	'Internal: render a queued message with the lead''s current fields and the launch-time signature';
-
 -- Pass 1: lock due messages and decide everything that needs no per-phone lock.
-CREATE FUNCTION textseq._claim_candidates(batch_size int, now_ts timestamptz)
+-- The body is rendered from the lead's current fields (custom fields overlaid
+-- by columns) and the template and signature snapshots taken at launch.
+CREATE FUNCTION textseq._claim_candidates(batch_size int, now_ts timestamptz, budgets jsonb)
 RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-	WITH due AS (
-		SELECT m.id FROM textseq.message m
-		 WHERE m.status IN ('in_queue', 'held_quiet_hours', 'capped') AND m.run_at <= now_ts
-		   AND NOT EXISTS (SELECT 1 FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
-							WHERE s.id = m.sender_id AND a.paused)
-		 ORDER BY m.run_at
+	-- Per sender, at most its budget of its oldest due rows, so a slow or
+	-- paused sender never holds up the others (no head-of-line blocking).
+	WITH senders AS (
+		SELECT s.id,
+			   CASE WHEN budgets IS NULL THEN batch_size
+					ELSE least(coalesce((budgets -> 's' ->> s.id::text)::int, 0),
+							   coalesce((budgets -> 'a' ->> s.account_id::text)::int, 0)) END AS budget
+		  FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
+		 WHERE NOT a.paused
+	), due AS (
+		SELECT d.id
+		  FROM senders s
+		 CROSS JOIN LATERAL (
+			SELECT m.id, m.run_at FROM textseq.message m
+			 WHERE m.sender_id = s.id AND m.run_at <= now_ts
+			   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
+			 ORDER BY m.run_at
+			 LIMIT s.budget
+			   FOR UPDATE OF m SKIP LOCKED) d
+		 WHERE s.budget > 0
+		 ORDER BY d.run_at
 		 LIMIT batch_size
-		   FOR UPDATE OF m SKIP LOCKED
 	), gated AS (
 		SELECT m.id, m.sender_id, s.account_id, m.enrollment_id, m.bulk_id, m.lead_id, m.due_at,
 			   m.expires_at, ch.phone,
@@ -94,7 +96,7 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 					WHEN now_ts > m.expires_at THEN 'expired'
 			   END::textseq.message_status AS skip,
 			   l, q, m.signature, s.phone_number AS from_number, tv.body AS template,
-			   ch.time_zone
+			   ch.zones, ch.region
 		  FROM due
 		  JOIN textseq.message m ON m.id = due.id
 		  JOIN textseq.sequence q ON q.id = m.sequence_id
@@ -103,8 +105,8 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
 		  LEFT JOIN textseq.lead l ON l.id = m.lead_id
 		  LEFT JOIN LATERAL (
-			SELECT r.phone, r.time_zone, r.reason
-			  FROM (SELECT c.phone, p.time_zone, c.position,
+			SELECT r.phone, r.zones, r.region, r.reason
+			  FROM (SELECT c.phone, p.zones, p.region, c.position,
 						   CASE WHEN p.opted_out THEN 1
 								WHEN c.do_not_contact AND m.bulk_id IS NOT NULL THEN 2
 								WHEN p.line_type = 'landline' THEN 3
@@ -114,40 +116,45 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			 -- the first textable number, else the weightiest reason (opt-out first)
 			 ORDER BY r.reason = 0 DESC, r.reason, r.position
 			 LIMIT 1) ch ON true
-	), windowed AS (
+	), windowed AS MATERIALIZED (
 		SELECT g.*,
 			   CASE WHEN g.skip IS NULL THEN
-					textseq.next_send_time(now_ts, textseq.phone_zones(g.phone),
-										   textseq.phone_region(g.phone), (g.q).window_start,
+					textseq.next_send_time(now_ts, g.zones, g.region, (g.q).window_start,
 										   (g.q).window_end, (g.q).window_days)
 			   END AS opens_at
 		  FROM gated g
-	), rendered AS (
+	), rendered AS MATERIALIZED (
 		SELECT w.*,
 			   CASE WHEN w.skip IS NULL AND w.opens_at IS NOT NULL AND w.opens_at <= now_ts THEN
-					textseq._render_for_send(w.template, textseq.lead_data(w.l), w.signature,
-											 w.from_number, (w.q).smart_encoding)
+					textseq.render(w.template,
+								   jsonb_build_object('lead', (w.l).fields || (to_jsonb(w.l) - 'fields'),
+													  'sender', jsonb_build_object('signature', w.signature,
+																				   'phone', w.from_number)))
 			   END AS body
 		  FROM windowed w
+	), encoded AS MATERIALIZED (
+		SELECT r.*, CASE WHEN (r.q).smart_encoding AND r.body IS NOT NULL
+						 THEN textseq.smart_encode(r.body) ELSE r.body END AS final_body
+		  FROM rendered r
 	)
 	SELECT array_agg(ROW(
 			r.id, r.sender_id, r.account_id, r.enrollment_id, r.bulk_id, r.lead_id, r.due_at, r.phone,
 			CASE WHEN r.skip IS NOT NULL THEN r.skip
 				 WHEN r.opens_at IS NULL OR r.opens_at > now_ts THEN 'held_quiet_hours'
-				 WHEN char_length(r.body) > 1600 OR r.body = '' THEN 'error'
+				 WHEN char_length(r.final_body) > 1600 OR r.final_body = '' THEN 'error'
 			END,
 			CASE WHEN r.skip IS NULL AND (r.opens_at IS NULL OR r.opens_at > now_ts)
 				 THEN least(r.opens_at, r.expires_at + interval '1 second') END,
-			r.body, hashtextextended(r.body, 0),
+			r.final_body, hashtextextended(r.final_body, 0),
 			r.block_duplicates, r.duplicate_window, r.frequency_cap, r.frequency_window,
-			CASE WHEN char_length(r.body) > 1600 THEN 21617 WHEN r.body = '' THEN 21602 END,
-			CASE WHEN char_length(r.body) > 1600
-				 THEN 'rendered body is ' || char_length(r.body) || ' characters, over the 1600 limit'
-				 WHEN r.body = '' THEN 'rendered body is empty' END
+			CASE WHEN char_length(r.final_body) > 1600 THEN 21617 WHEN r.final_body = '' THEN 21602 END,
+			CASE WHEN char_length(r.final_body) > 1600
+				 THEN 'rendered body is ' || char_length(r.final_body) || ' characters, over the 1600 limit'
+				 WHEN r.final_body = '' THEN 'rendered body is empty' END
 		   )::textseq._candidate ORDER BY r.id)
-	  FROM rendered r
+	  FROM encoded r
 $$;
-COMMENT ON FUNCTION textseq._claim_candidates(int, timestamptz) IS
+COMMENT ON FUNCTION textseq._claim_candidates(int, timestamptz, jsonb) IS
 	'Internal: lock due messages and apply the lock-free part of the pre-send gate';
 
 -- Pass 2 (after the per-phone locks, in a fresh snapshot): frequency cap and duplicates.
@@ -280,7 +287,7 @@ BEGIN
 		RAISE EXCEPTION 'batch size % is out of range', batch_size
 			USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Use 1 to 10000.';
 	END IF;
-	c := textseq._claim_within_budget(textseq._claim_candidates(batch_size, now_ts), budgets);
+	c := textseq._claim_within_budget(textseq._claim_candidates(batch_size, now_ts, budgets), budgets);
 	IF c IS NULL THEN
 		RETURN;
 	END IF;

@@ -59,34 +59,64 @@ $$;
 COMMENT ON FUNCTION textseq._reconcile_later(bigint) IS
 	'Internal: retry reconciliation later, backing off with the message''s age';
 
--- When the worker must look again: earliest waiting message of an unpaused account, or reconciliation.
+-- When the worker must look again: the earliest waiting message of a sender
+-- of an unpaused account (one index probe per sender), or reconciliation.
 CREATE FUNCTION textseq._next_due() RETURNS timestamptz
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT least(
-		(SELECT m.run_at FROM textseq.message m
-		  WHERE m.status IN ('in_queue', 'held_quiet_hours', 'capped')
-			AND NOT EXISTS (SELECT 1 FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
-							 WHERE s.id = m.sender_id AND a.paused)
-		  ORDER BY m.run_at LIMIT 1),
+		(SELECT min((SELECT m.run_at FROM textseq.message m
+					  WHERE m.sender_id = s.id
+						AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
+					  ORDER BY m.run_at LIMIT 1))
+		   FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
+		  WHERE NOT a.paused),
 		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'))
 $$;
 COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the worker has work';
 
--- Periodic housekeeping: outbox with no receipt for too long becomes delivery_unknown.
+-- Periodic housekeeping the worker runs every minute (and anyone may run):
+--  * outbox with no carrier receipt for textseq.delivery_unknown_after -> delivery_unknown;
+--  * waiting messages past their expiry that no claim will look at (paused
+--    account, inactive sender) -> expired, with their enrollments;
+--  * 'sending' rows older than any request can last (a batch whose outcome
+--    could not be recorded) -> maybe_sent, so reconciliation settles them.
 CREATE FUNCTION textseq.sweep() RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	now_ts timestamptz := textseq.now();
 	n int;
+	total int := 0;
+	gone bigint[];
 BEGIN
-	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = textseq.now()
+	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = now_ts
 	 WHERE status = 'outbox'
-	   AND sent_at < textseq.now() - current_setting('textseq.delivery_unknown_after')::interval;
+	   AND sent_at < now_ts - current_setting('textseq.delivery_unknown_after')::interval;
 	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n;
+	total := total + n;
+
+	WITH x AS (
+		UPDATE textseq.message SET status = 'expired', finished_at = now_ts
+		 WHERE sender_id IN (SELECT s.id FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
+							  WHERE a.paused OR NOT s.active)
+		   AND status IN ('in_queue', 'held_quiet_hours', 'capped') AND expires_at < now_ts
+		RETURNING enrollment_id)
+	SELECT array_agg(enrollment_id) INTO gone FROM x;
+	total := total + coalesce(cardinality(gone), 0);
+	UPDATE textseq.enrollment SET status = 'expired', finished_at = now_ts
+	 WHERE id = ANY(gone) AND status = 'pending';
+
+	UPDATE textseq.message SET status = 'maybe_sent', run_at = now_ts
+	 WHERE status = 'sending'
+	   AND claimed_at < now_ts - interval '5 minutes'
+						 - current_setting('textseq.request_timeout')::interval
+						   * (current_setting('textseq.batch_size')::int
+							  / current_setting('textseq.max_in_flight')::int + 2);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN total + n;
 END
 $$;
 COMMENT ON FUNCTION textseq.sweep() IS
-	'Housekeeping the worker runs every minute: outbox older than textseq.delivery_unknown_after becomes delivery_unknown';
+	'Housekeeping: outbox without receipt -> delivery_unknown, unclaimable overdue -> expired, stale sending -> maybe_sent';
 
 -- Monitoring.
 CREATE FUNCTION textseq._worker_slots(

@@ -16,6 +16,8 @@ CREATE TABLE textseq.delivery_event (
 	applied_status textseq.message_status
 );
 CREATE INDEX delivery_event_provider_id_idx ON textseq.delivery_event (provider_id);
+CREATE INDEX delivery_event_unmatched_idx ON textseq.delivery_event (provider_id)
+	WHERE message_id IS NULL;
 CREATE INDEX delivery_event_received_idx ON textseq.delivery_event (received_at);
 COMMENT ON TABLE textseq.delivery_event IS
 	'Append-only log of every delivery report received, with what it changed';
@@ -100,7 +102,7 @@ BEGIN
 		etext := payload ->> 'ErrorMessage';
 	ELSIF provider = 'telnyx' THEN
 		pid := payload #>> '{data,payload,id}';
-		pstatus := lower(coalesce(payload #>> '{data,payload,to,0,status}', ''));
+		pstatus := lower(payload #>> '{data,payload,to,0,status}');
 		code := nullif(payload #>> '{data,payload,errors,0,code}', '')::int;
 		etext := payload #>> '{data,payload,errors,0,title}';
 	ELSE
@@ -137,14 +139,20 @@ CREATE FUNCTION textseq._hmac_sha1_base64(key text, data text) RETURNS text
 	AS 'MODULE_PATHNAME', 'textseq_hmac_sha1_base64' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION textseq._hmac_sha1_base64(text, text) IS 'Internal: base64(HMAC-SHA1(key, data))';
 
+CREATE FUNCTION textseq._timingsafe_equal(a text, b text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'textseq_timingsafe_equal' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._timingsafe_equal(text, text) IS
+	'Internal: compare two strings in time independent of where they differ';
+
 -- Twilio's request signature: base64(HMAC-SHA1(auth token, URL + each POST
 -- parameter name and value, sorted by name)).
 CREATE FUNCTION textseq.twilio_signature_valid(url text, params jsonb, signature text, auth_token text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT textseq._hmac_sha1_base64(auth_token,
-			url || coalesce((SELECT string_agg(p.key || p.value, '' ORDER BY p.key COLLATE "C")
-							   FROM jsonb_each_text(coalesce(params, '{}')) p), ''))
-		   = signature
+	SELECT textseq._timingsafe_equal(
+			textseq._hmac_sha1_base64(auth_token,
+				url || coalesce((SELECT string_agg(p.key || p.value, '' ORDER BY p.key COLLATE "C")
+								   FROM jsonb_each_text(coalesce(params, '{}')) p), '')),
+			signature)
 $$;
 COMMENT ON FUNCTION textseq.twilio_signature_valid(text, jsonb, text, text) IS
 	'Whether X-Twilio-Signature matches the URL and POST parameters for this auth token';

@@ -16,7 +16,7 @@ COMMENT ON ROLE textseq_worker IS 'The textseq dispatch worker (no password: it 
 
 REVOKE ALL ON ALL TABLES IN SCHEMA textseq FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA textseq FROM PUBLIC;
-GRANT USAGE ON SCHEMA textseq TO textseq_worker;
+GRANT USAGE ON SCHEMA textseq TO PUBLIC;
 
 -- Pure functions anyone may call.
 GRANT EXECUTE ON FUNCTION textseq.now(), textseq.status_transition_allowed(text, text, text),
@@ -31,12 +31,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.p
 	textseq.template, textseq.template_version, textseq.sequence, textseq.step,
 	textseq.bulk, textseq.enrollment TO textseq_user;
 GRANT SELECT ON textseq.message, textseq.sender, textseq.phone_tz_prefix,
+	textseq.area_code_region, textseq.quiet_rule, textseq.delivery_event,
 	textseq.queue_health, textseq.worker_status TO textseq_user;
 GRANT UPDATE (status, finished_at) ON textseq.message TO textseq_user;
 GRANT INSERT ON textseq.message TO textseq_user;
 GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.account TO textseq_user;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_user;
 REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
+	textseq.add_sender(text, text, text, numeric),
 	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
 	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
 	FROM textseq_user;
@@ -44,7 +46,9 @@ REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, 
 -- Admins: accounts, senders, credentials.
 GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret, textseq.sender
 	TO textseq_admin;
-GRANT EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric) TO textseq_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.quiet_rule, textseq.area_code_region TO textseq_admin;
+GRANT EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
+	textseq.add_sender(text, text, text, numeric) TO textseq_admin;
 
 -- The worker: read what it sends, write outcomes.
 GRANT SELECT ON ALL TABLES IN SCHEMA textseq TO textseq_worker;
@@ -59,3 +63,22 @@ REVOKE EXECUTE ON FUNCTION
 	textseq._provider_probe(text, text, text, text, text, text, text, int),
 	textseq._provider_lookup(text, text, text, text, text, text, text, timestamptz, int)
 	FROM textseq_user, textseq_worker;
+
+-- pg_dump keeps the data of extension tables only when they are marked (one
+-- call per statement: each updates the pg_extension row).
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'account_secret', 'sender',
+							 'template', 'template_version', 'sequence', 'step', 'bulk',
+							 'enrollment', 'message', 'delivery_event'] LOOP
+		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
+	END LOOP;
+	FOREACH t IN ARRAY ARRAY['lead', 'account', 'sender', 'template', 'sequence', 'bulk',
+							 'enrollment', 'message', 'delivery_event'] LOOP
+		PERFORM pg_catalog.pg_extension_config_dump(
+			pg_catalog.pg_get_serial_sequence('textseq.' || t, 'id')::regclass, '');
+	END LOOP;
+END
+$$;

@@ -165,8 +165,10 @@ http_build_telnyx_send(const TsSend *s, StringInfo url, StringInfo body)
 }
 
 /*
- * Twilio list: the first page of messages To/From sent on or after the UTC
- * day of the claim (taken an hour early, for clock skew at midnight).
+ * Twilio list: the first page of messages To/From, newest first.  No
+ * DateSent filter: a message still queued at Twilio has no date_sent and
+ * would be missed, and a miss means a resend.  Matching ignores messages
+ * created before the claim (see listed_matches in http.c).
  */
 void
 http_build_twilio_list(const TsLookup *l, StringInfo url)
@@ -178,16 +180,6 @@ http_build_twilio_list(const TsLookup *l, StringInfo url)
 	{
 		appendStringInfoString(url, "&From=");
 		append_pct(url, l->from);
-	}
-	if (l->claimed_at_unix > 3600)
-	{
-		time_t		t = (time_t) (l->claimed_at_unix - 3600);
-		struct tm	tm;
-		char		day[16];
-
-		gmtime_r(&t, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-		appendStringInfo(url, "&DateSent%%3E=%s", day);
 	}
 	appendStringInfoString(url, "&PageSize=1000");
 }

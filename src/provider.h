@@ -103,7 +103,7 @@ typedef struct TsLookup
 	const char *to;
 	const char *from;
 	const char *body;
-	int64_t		claimed_at_unix; /* the provider's DateSent filter uses the day of this */
+	int64_t		claimed_at_unix; /* listed messages created before this (less skew) never match */
 
 	/* out */
 	TsLookupResult result;		/* FOUND / NOT_FOUND / UNKNOWN (could not ask) */
@@ -112,7 +112,7 @@ typedef struct TsLookup
 } TsLookup;
 
 /*
- * Twilio: GET .../Messages.json?To=&From=&DateSent>=&PageSize=1000 (following
+ * Twilio: GET .../Messages.json?To=&From=&PageSize=1000, no DateSent filter (following
  * next_page_uri, at most 20 pages) and match To, From and the body exactly,
  * ignoring messages created more than 5 minutes before claimed_at; FOUND
  * fills provider_id and provider_status.  NOT_FOUND only when every page was

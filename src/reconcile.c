@@ -135,8 +135,16 @@ apply_lookups(TsLookup *l, int n)
 	{
 		resetStringInfo(&sql);
 		if (l[i].result == TS_LOOKUP_FOUND)
-			appendStringInfo(&sql, "SELECT textseq.record_results(ARRAY[%lld::int8],"
-							 " ARRAY['outbox']::textseq.message_status[], ARRAY[%s])",
+			/*
+			 * A sid another message already holds is not this one's (an identical
+			 * text sent just before, with duplicate blocking off): ask again later
+			 * rather than guess; never resend.
+			 */
+			appendStringInfo(&sql, "SELECT CASE WHEN EXISTS (SELECT 1 FROM textseq.message"
+							 " WHERE provider_id = %s) THEN textseq._reconcile_later(%lld)::text"
+							 " ELSE textseq.record_results(ARRAY[%lld::int8],"
+							 " ARRAY['outbox']::textseq.message_status[], ARRAY[%s])::text END",
+							 quote_literal_cstr(l[i].provider_id), (long long) l[i].message_id,
 							 (long long) l[i].message_id, quote_literal_cstr(l[i].provider_id));
 		else if (l[i].result == TS_LOOKUP_NOT_FOUND)
 			appendStringInfo(&sql, "SELECT textseq.record_results(ARRAY[%lld::int8],"

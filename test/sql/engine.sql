@@ -2,7 +2,7 @@
 -- Fixed clock (textseq.test_now), everything rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(45);
+SELECT plan(55);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New York
 SELECT textseq.create_account('acct', 'dry_run') AS acct \gset
@@ -144,6 +144,57 @@ SELECT textseq.add_lead('Kim', NULL, ARRAY['2015550111']) AS kim \gset
 SELECT textseq.enroll('welcome', :kim, start_at => '2026-12-01 15:00:00+00') AS kim_e \gset
 SELECT is(textseq.cancel(:kim_e), 1, 'cancel cancels waiting messages');
 SELECT is((SELECT status::text FROM textseq.enrollment WHERE id = :kim_e), 'canceled', 'and the enrollment');
+
+-- templates are validated when saved; versions are immutable; queued messages keep theirs
+SELECT throws_ok($$SELECT textseq.save_template('broken', 'Hi {{ lead.first_name')$$, '42601', NULL,
+				 'a template with a syntax error is refused when saved');
+SELECT throws_ok($$SELECT textseq.save_template('badfilter', 'Hi {{ lead.first_name | shout }}')$$, '42883', NULL,
+				 'a template with an unknown filter is refused when saved');
+SELECT throws_ok($$UPDATE textseq.template_version SET body = 'x'$$, '55000', NULL,
+				 'stored template versions cannot be edited');
+SELECT textseq.create_sequence('snap');
+SELECT textseq.save_template('snapt', 'Version one');
+SELECT textseq.add_step('snap', 'snapt');
+SELECT textseq.add_lead('Liv', NULL, ARRAY['2015550112']) AS liv \gset
+SELECT textseq.enroll('snap', :liv, start_at => '2026-11-27 13:30:00+00');
+SELECT textseq.save_template('snapt', 'Version two');
+SET LOCAL textseq.test_now = '2026-11-27 13:30:00+00';
+SELECT is((SELECT body FROM textseq.claim(100) WHERE to_phone = '+12015550112'), 'Version one',
+		  'a queued message keeps the template version current at launch');
+
+-- rendered body over 1,600 characters: error 21617, never cut
+SELECT textseq.save_template('long', '{{ lead.company }}');
+SELECT textseq.create_sequence('longseq');
+SELECT textseq.add_step('longseq', 'long');
+SELECT textseq.add_lead('Max', NULL, ARRAY['2015550113'], company => repeat('x', 1601)) AS max \gset
+SELECT textseq.enroll('longseq', :max);
+SELECT is((SELECT count(*)::int FROM textseq.claim(100)), 0, 'an over-long body is not sent');
+SELECT is((SELECT status::text || ' ' || error_code FROM textseq.message WHERE lead_id = :max),
+		  'error 21617', 'it is an error with code 21617');
+
+-- smart encoding: look-alikes become GSM-7 when the sequence asks for it
+SELECT textseq.save_template('curly', 'It’s “great” — see you…');
+SELECT textseq.create_sequence('smart', smart_encoding => true);
+SELECT textseq.add_step('smart', 'curly');
+SELECT textseq.add_lead('Ned', NULL, ARRAY['2015550114']) AS ned \gset
+SELECT textseq.enroll('smart', :ned);
+SELECT is((SELECT body FROM textseq.claim(100)), 'It''s "great" - see you...',
+		  'smart encoding replaces look-alikes before sending');
+
+-- frequency cap: at most N texts per phone per window; the rest are held, not dropped
+SELECT textseq.save_template('c1', 'Cap one'), textseq.save_template('c2', 'Cap two'),
+	   textseq.save_template('c3', 'Cap three');
+SELECT textseq.create_sequence('cap1'), textseq.create_sequence('cap2'), textseq.create_sequence('cap3');
+UPDATE textseq.sequence SET frequency_cap = 2, frequency_window = '1 day' WHERE name LIKE 'cap_';
+SELECT textseq.add_step('cap1', 'c1'), textseq.add_step('cap2', 'c2'), textseq.add_step('cap3', 'c3');
+SELECT textseq.add_lead('Oli', NULL, ARRAY['2015550115']) AS oli \gset
+SELECT textseq.enroll('cap1', :oli), textseq.enroll('cap2', :oli), textseq.enroll('cap3', :oli);
+SELECT is((SELECT count(*)::int FROM textseq.claim(100)), 2, 'a cap of 2 sends two');
+SELECT is((SELECT status::text FROM textseq.message m JOIN textseq.sequence s ON s.id = m.sequence_id
+			WHERE s.name = 'cap3'), 'capped', 'the third is capped');
+SELECT ok((SELECT run_at >= '2026-11-28 13:30:00+00' FROM textseq.message m
+			JOIN textseq.sequence s ON s.id = m.sequence_id WHERE s.name = 'cap3'),
+		  'and held until the window frees up');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -35,7 +35,7 @@ EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out \
 override with_llvm = no
 
 PG_CONFIG  ?= pg_config
-PGXS       := $(shell $(PG_CONFIG) --pgxs)
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 include $(PGXS)
 
 # Phone time zone prefixes, generated from shared data into an install-script part.

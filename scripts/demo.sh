@@ -30,7 +30,7 @@ if [ -t 1 ]; then B=$'\033[1m'; D=$'\033[2m'; R=$'\033[0m'; else B=""; D=""; R="
 
 say()  { printf '\n%s== %s%s\n' "$B" "$*" "$R"; }
 note() { printf '   %s\n' "$*"; }
-q()    { psql -qAtX -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+q()    { psql -qAtX -P pager=off -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
 # On failure: say where, show the end of the server log while it still exists.
 on_error() {
@@ -44,7 +44,7 @@ on_error() {
 }
 trap 'on_error $LINENO' ERR
 trap ts_cleanup EXIT
-trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
+trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM HUP
 
 # ---- preparing ------------------------------------------------------------------
 prepare() {
@@ -103,7 +103,7 @@ pick_zones() {
 
 # ---- the sample CRM and the launch -------------------------------------------------
 load_sample() {
-  say "Sample CRM: account, senders, templates, sequence, $LEADS leads"
+  say "Sample CRM: account, senders, templates, sequence, $LEADS leads and some special cases"
   q -v mock_url="$MOCK_URL" -v sid="$SID" -v token="$TOKEN" -v rate="$RATE" \
     -f scripts/demo/setup.sql >/dev/null
   q -v leads="$LEADS" -v day_zone="$DAY_ZONE" -v night_zone="$NIGHT_ZONE" \
@@ -120,8 +120,9 @@ load_sample() {
   note "time zones: the leads' numbers are set to $DAY_ZONE (textseq.phone.time_zone), where it"
   note "  is $DAY_TIME now, inside the send window (08:00-21:00 and the states' quiet-hours rules);"
   note "  $(q -c "SELECT count(*) FROM textseq.phone WHERE time_zone = '$NIGHT_ZONE'") of them to $NIGHT_ZONE, where it is $NIGHT_TIME: their texts must wait for the morning"
-  note "special cases (mock faults, opt-outs, landlines, do-not-contact): $(q -c "SELECT count(*) FROM demo_case")"
-  paste -d' ' - - <"$TS_TMP/faults.txt" | awk '{ $1 = ""; spec = $NF; $NF = ""; printf "     %-48s %s\n", spec, $0 }'
+  note "$(q -c "SELECT count(*) FROM demo_case") special cases (table demo_case): do-not-contact, opted out, landlines, duplicates,"
+  note "  and these faults of the mock provider for one number each:"
+  paste -d'|' - - <"$TS_TMP/faults.txt" | sed 's/^# //' | awk -F'|' '{ printf "     %-44s %s\n", $2, $1 }'
 }
 
 launch() {
@@ -144,6 +145,10 @@ main() {
   watch_progress
   say "Report"
   report
+  if [ -n "$DEMO_TIMED_OUT" ]; then
+    echo "demo: the queue did not drain within $TIMEOUT s; see the report above" >&2
+    exit 1
+  fi
 }
 
 main "$@"

@@ -3,7 +3,7 @@
 # directory with textseq preloaded, and tears everything down on exit.
 # Servers never run as root: as root, the server runs as the 'postgres' user.
 
-PGBIN=${PGBIN:-$(pg_config --bindir)}
+PGBIN=${PGBIN:-}
 TS_TMP=""
 TS_PIDS=()
 
@@ -30,6 +30,8 @@ ts_cleanup() {
 
 # ts_cluster_start [extra postgresql.conf lines...]: initdb + start; exports PGHOST PGPORT PGUSER.
 ts_cluster_start() {
+  # resolved here, not when sourced: on a fresh machine the server arrives with install-deps
+  [ -n "$PGBIN" ] || PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
   TS_TMP=$(mktemp -d /tmp/textseq.XXXXXX)
   chmod 755 "$TS_TMP"
   mkdir -p "$TS_TMP/sock"

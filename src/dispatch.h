@@ -50,6 +50,6 @@ extern long ts_rate_ms_until_token(void);
 extern MemoryContext ts_batch_cxt;
 
 /* in worker.c: a short transaction with a snapshot, and its commit */
-extern void ts_xact_begin(void);
+extern Oid	ts_xact_begin(void);
 extern void ts_xact_commit(void);
 #endif							/* TEXTSEQ_DISPATCH_H */

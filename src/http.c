@@ -48,6 +48,7 @@ typedef struct Slot
 	int			pages;			/* lookup: pages read so far */
 	StringInfoData url;
 	StringInfoData body;		/* request body (creates) */
+	size_t		body_off;		/* how much of body read_cb has handed to curl */
 	StringInfoData auth;		/* "Authorization: Bearer ..." (telnyx) */
 	StringInfoData idem;		/* "Idempotency-Key: ..." (telnyx) */
 	struct curl_slist hdrs[5];	/* our own nodes: no per-request malloc */
@@ -288,6 +289,20 @@ slot_headers(Slot *s, const char *const *lines, int n)
 	return &s->hdrs[0];
 }
 
+/* curl read callback: hand out the slot's body once; only copies bytes. */
+static size_t
+read_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	Slot	   *s = (Slot *) userdata;
+	size_t		room = size * nitems;
+	size_t		left = s->body.len - s->body_off;
+	size_t		n = Min(room, left);
+
+	memcpy(buf, s->body.data + s->body_off, n);
+	s->body_off += n;
+	return n;
+}
+
 /* Set up a create request on slot s for send d. */
 static void
 slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
@@ -328,9 +343,20 @@ slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
 		curl_easy_setopt(e, CURLOPT_PASSWORD, a->secret ? a->secret : "");
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-	/* not copied: the slot's body stays put until the transfer is done */
+
+	/*
+	 * The body goes through a read callback with no seek callback, never
+	 * CURLOPT_POSTFIELDS: when a reused connection dies after the request
+	 * went out, libcurl silently re-POSTs buffered POSTFIELDS on a fresh
+	 * connection -- a second text if the provider had taken the first.
+	 * Unable to rewind, it fails instead (CURLE_SEND_FAIL_REWIND), which
+	 * counts as "may have been sent" and goes to reconciliation.
+	 */
+	s->body_off = 0;
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) s->body.len);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(e, CURLOPT_READDATA, s);
 }
 
 /* Set up a list-page GET on slot s (s->url already built). */

@@ -211,6 +211,8 @@ launcher_tick(void)
 		TsWorkerSlot *slot = &ts_shared->slots[i];
 		pid_t		pid;
 		TimestampTz dropped;
+		Oid			dboid;
+		Oid			ready;
 
 		if (!slot->in_use)
 			continue;
@@ -221,14 +223,18 @@ launcher_tick(void)
 			continue;
 		SpinLockAcquire(&ts_shared->mutex);
 		dropped = slot->drop_requested_at;
+		dboid = slot->dboid;
 		pid = slot->pid;
 		SpinLockRelease(&ts_shared->mutex);
 		/* a worker started by an earlier launcher may still be running */
 		if (pid != 0 && kill(pid, 0) == 0)
 			continue;
-		if (dropped != 0 && now - dropped < TS_DROP_HOLD_SECS * USECS_PER_SEC)
+		ready = database_ready(slot->dbname);
+		/* hold back while the database being dropped may still be there */
+		if (dropped != 0 && now - dropped < TS_DROP_HOLD_SECS * USECS_PER_SEC &&
+			(!OidIsValid(ready) || ready == dboid))
 			continue;
-		if (OidIsValid(database_ready(slot->dbname)))
+		if (OidIsValid(ready))
 			start_worker(i);
 	}
 }

@@ -170,15 +170,19 @@ ts_reconcile_round(TsHttp *http, TsWorkerSlot *slot)
 	int			n_accounts;
 	int			n;
 
-	ts_xact_begin();
+	if (!OidIsValid(ts_xact_begin()))
+	{
+		ts_xact_commit();
+		return 0;
+	}
 	l = load_lookups(&n, &accounts, &n_accounts);
 	ts_xact_commit();
 	if (n == 0)
 		return 0;
 	ts_slot_set_state(slot, TS_STATE_RECONCILING);
 	ask_provider(http, l, n);
-	ts_xact_begin();
-	apply_lookups(l, n);
+	if (OidIsValid(ts_xact_begin()))
+		apply_lookups(l, n);
 	ts_xact_commit();
 	return n;
 }

@@ -23,7 +23,9 @@
 #include <setjmp.h>
 
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "storage/lmgr.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -51,13 +53,29 @@ static Oid	recovered_ext = InvalidOid; /* extension instance already recovered *
 static TimestampTz last_sweep = 0;
 static TimestampTz last_chores = 0;
 
-/* Start a short transaction with a snapshot. */
-void
+/*
+ * Start a short transaction with a snapshot, holding a share lock on the
+ * extension object.  DROP EXTENSION locks that object before any table, so
+ * it waits for at most this one transaction instead of deadlocking with it
+ * table by table.  Returns the extension's OID, or InvalidOid when it is not
+ * installed (or was dropped while we waited for the lock).
+ */
+Oid
 ts_xact_begin(void)
 {
+	Oid			ext;
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	ext = get_extension_oid("textseq", true);
+	if (OidIsValid(ext))
+	{
+		LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
+		if (get_extension_oid("textseq", true) != ext)
+			ext = InvalidOid;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
+	return ext;
 }
 
 /* Commit it and report statistics. */
@@ -85,13 +103,6 @@ worker_exit(int code, Datum arg)
 	http = NULL;
 }
 
-/* Is the extension installed (and committed) in this database?  Transaction open. */
-static Oid
-extension_present(void)
-{
-	return get_extension_oid("textseq", true);
-}
-
 /* Take the one-worker-per-database lock; false if another worker has it. */
 static bool
 take_singleton_lock(void)
@@ -113,8 +124,7 @@ static void
 record_batch(TsBatch *b)
 {
 	ts_slot_set_state(my_slot, TS_STATE_RECORDING);
-	ts_xact_begin();
-	if (OidIsValid(extension_present()))
+	if (OidIsValid(ts_xact_begin()))
 		ts_dispatch_record(b, my_slot);
 	else
 		ereport(WARNING,
@@ -137,8 +147,7 @@ claim_batch(TsWorkerState *idle_state)
 	Oid			ext;
 
 	ts_slot_set_state(my_slot, TS_STATE_CLAIMING);
-	ts_xact_begin();
-	ext = extension_present();
+	ext = ts_xact_begin();
 	if (!OidIsValid(ext))
 		*idle_state = TS_STATE_IDLE_NO_EXTENSION;
 	else if (!textseq_enabled)
@@ -170,8 +179,7 @@ sleep_ms_after_idle_round(void)
 	TimestampTz due;
 	long		ms = textseq_max_sleep_ms;
 
-	ts_xact_begin();
-	due = ts_next_due();
+	due = OidIsValid(ts_xact_begin()) ? ts_next_due() : 0;
 	ts_xact_commit();
 	now = GetCurrentTimestamp();
 	if (due != 0)
@@ -194,8 +202,8 @@ idle_chores(void)
 	(void) ts_reconcile_round(http, my_slot);
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{
-		ts_xact_begin();
-		ts_sweep();
+		if (OidIsValid(ts_xact_begin()))
+			ts_sweep();
 		ts_xact_commit();
 		last_sweep = now;
 	}

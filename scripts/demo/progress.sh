@@ -26,7 +26,7 @@ watch_progress() {
   note "queued = waiting for its step's delay, due = of those, ready now; msg/s = handed to the provider"
   printf '%s%6s %7s %5s %8s %11s %7s %6s %5s %8s %6s %7s  %s%s\n' "$D" time queued due sending maybe_sent \
     outbox sent held skipped error msg/s worker "$R"
-  local start now el tick=0 last_total=0 last_t drained="" rate line pause
+  local start now el tick=0 last_total=0 last_t drained="" rate line pause kept=""
   local inq due sending maybe capped outbox sent held skipped failed total state
   start=$(date +%s.%N); last_t=$start
   DEMO_TIMED_OUT=""
@@ -34,15 +34,16 @@ watch_progress() {
     IFS='|' read -r inq due sending maybe capped outbox sent held skipped failed total state \
       <<<"$(q -c "$PROGRESS_SQL")"
     now=$(date +%s.%N)
-    el=$(awk "BEGIN { printf \"%.0f\", $now - $start }")
+    el=$(awk "BEGIN { printf \"%.1f\", $now - $start }")
     rate=$(awk "BEGIN { d = $now - $last_t; printf \"%.0f\", (d > 0 ? ($total - $last_total) / d : 0) }")
     [ "$tick" -eq 0 ] && rate=0
     last_total=$total; last_t=$now
-    line=$(printf '%5ss %7d %5d %8d %11d %7d %6d %5d %8d %6d %7d  %s' "$el" "$inq" "$due" \
+    line=$(printf '%5.1fs %7d %5d %8d %11d %7d %6d %5d %8d %6d %7d  %s' "$el" "$inq" "$due" \
       "$sending" "$maybe" "$outbox" "$sent" "$held" "$skipped" "$failed" "$rate" "$state")
     if [ -t 1 ]; then
       printf '\r\033[K%s' "$line"
-      [ $((tick % 5)) -eq 0 ] && printf '\n'
+      kept=""
+      [ $((tick % 5)) -eq 0 ] && printf '\n' && kept=1
     else
       printf '%s\n' "$line"
     fi
@@ -54,16 +55,16 @@ watch_progress() {
     else
       drained=""
     fi
-    if [ "$el" -ge "$TIMEOUT" ]; then DEMO_TIMED_OUT=1; break; fi
+    if awk "BEGIN { exit !($now - $start >= $TIMEOUT) }"; then DEMO_TIMED_OUT=1; break; fi
     # the next line at start + tick seconds, however long this one took
     pause=$(awk "BEGIN { d = $start + $tick - $(date +%s.%N); printf \"%.3f\", (d > 0 ? d : 0) }")
     sleep "${pause:-1}"
   done
-  [ -t 1 ] && printf '\r\033[K%s\n' "$line"
+  [ -t 1 ] && [ -z "$kept" ] && printf '\n'
   if [ -n "$DEMO_TIMED_OUT" ]; then
     note "TIMED OUT after ${TIMEOUT} s with $((inq + sending + maybe + capped)) messages still queued, sending or maybe_sent"
   else
-    note "done in ${el} s: nothing left to send but the $held messages held for quiet hours"
+    note "done in $(awk "BEGIN { printf \"%.0f\", $now - $start }") s: nothing left to send but the $held messages held for quiet hours"
   fi
 }
 
@@ -71,7 +72,7 @@ watch_progress() {
 report() {
   q -c "CREATE TABLE demo_mock_log (line jsonb)"
   q -c "COPY demo_mock_log FROM STDIN WITH (FORMAT csv, QUOTE e'\x01', DELIMITER e'\x02')" <"$MOCK_LOG"
-  psql -qX -v ON_ERROR_STOP=1 -d "$DB" -P footer=off -v B="$B" -v R="$R" \
+  psql -qX -v ON_ERROR_STOP=1 -d "$DB" -P footer=off -P pager=off -v B="$B" -v R="$R" \
     -f scripts/demo/report.sql
   local stats
   stats=$(curl -sf "$MOCK_URL/_mock/stats" || echo '{}')

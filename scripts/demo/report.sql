@@ -55,11 +55,11 @@ SELECT status, count(*) AS enrollments FROM textseq.enrollment GROUP BY status O
 \echo
 \echo :B'Special cases':R' (texts = how many texts the mock provider accepted for the lead, all steps)'
 SELECT c.label AS "case",
-	   string_agg(m.step || ':' || m.status
+	   string_agg(m.status
 				  || CASE WHEN m.error_code IS NULL THEN ''
 						  WHEN m.status IN ('outbox', 'sent') THEN ' (after ' || m.error_code || ')'
-						  ELSE ' ' || m.error_code END, '  ' ORDER BY m.step)
-		   AS "outcome per step",
+						  ELSE ' ' || m.error_code END, ' ' ORDER BY m.step)
+		   AS "steps 1 2 3",
 	   coalesce((SELECT m1.phone FROM textseq.message m1
 				  WHERE m1.lead_id = c.lead_id AND m1.step = 1 AND m1.status IN ('outbox', 'sent')), '')
 		   AS "texted",
@@ -125,10 +125,10 @@ SELECT E'\n  ' || coalesce(first_name, '(no first name)') || ' ' || last_name
 \echo
 \echo :B'Checks':R
 SELECT (SELECT count(*) FROM demo_mock_log) AS "texts the mock accepted",
-	   (SELECT count(*) FROM textseq.message WHERE provider_id IS NOT NULL) AS "with a provider id in textseq",
+	   (SELECT count(*) FROM textseq.message WHERE provider_id IS NOT NULL) AS "provider ids in textseq",
 	   (SELECT count(*) FROM (SELECT 1 FROM demo_mock_log GROUP BY line ->> 'to', line ->> 'body'
-							  HAVING count(*) > 1) d) AS "same text twice to a number",
-	   (SELECT count(*) FROM textseq.delivery_event) AS "delivery reports received";
+							  HAVING count(*) > 1) d) AS "same text twice",
+	   (SELECT count(*) FROM textseq.delivery_event) AS "delivery reports";
 
 \echo
 \echo :B'textseq.worker_status':R

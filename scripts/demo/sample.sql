@@ -65,25 +65,25 @@ COMMENT ON TABLE public.demo_case IS 'Demo only: leads with a special outcome an
 CREATE TEMP TABLE special (n int, label text, first_name text, company text, phones text[],
 						   fault text, expect text);
 INSERT INTO special VALUES
-	(1,  'invalid (provider 21211)',     'Ivy',    'Nullpoint Inc',  '{+12129010001}', 'error:21211', 'omitted_invalid'),
-	(2,  'invalid (provider 21211)',     'Ike',    NULL,             '{+14159010002}', 'error:21211', 'omitted_invalid'),
-	(3,  'invalid (libphonenumber)',     'Ida',    'Typo Ltd',       '{+12121230003}', NULL,          'omitted_invalid'),
-	(4,  'landline (provider 21614)',    'Lars',   'Deskphone LLC',  '{+13129010004}', 'error:21614', 'omitted_landline'),
-	(5,  'opted out (provider 21610)',   'Otto',   'Quiet Co',       '{+12069010005}', 'error:21610', 'omitted_opted_out'),
-	(6,  'carrier filter (30007)',       'Cara',   'Filterbox',      '{+13039010006}', 'error:30007', 'error, never resent'),
-	(7,  '500, not processed',           'Tess',   'Flaky Networks', '{+14049010007}', 'status:500@#1', 'reconciled, resent once'),
-	(8,  '500 after acceptance',         'Amir',   'Limbo Labs',     '{+16029010008}', 'accept_then_status:500@#1', 'reconciled, not resent'),
-	(9,  'throttled (429, 2 s)',         'Theo',   'Slow Lane',      '{+15039010009}', 'throttle:2@#1', 'sent after the wait'),
-	(10, '1st number: known landline',   'Linda',  'Two Lines Co',   '{+19199010010,+19199010110}', 'error:21614', '2nd number texted'),
-	(11, '1st number: known landline',   'Leo',    'Two Lines Co',   '{+12129010011,+12129010111}', 'error:21614', '2nd number texted'),
-	(12, '1st number: known landline',   'Lucia',  NULL,             '{+14159010012,+14159010112}', 'error:21614', '2nd number texted'),
-	(13, '1st number: landline (21614)', 'Lionel', 'Surprise Desk',  '{+13129010013,+13129010113}', 'error:21614', '2nd number texted (SPEC 10)'),
-	(14, 'do not contact',               'Dora',   'Private Ltd',    '{+13059010014}', NULL,          'omitted_do_not_contact'),
-	(15, 'do not contact',               'Dirk',   NULL,             '{+15129010015}', NULL,          'omitted_do_not_contact'),
-	(16, 'do not contact',               'Daria',  'Hush Media',     '{+16179010016}', NULL,          'omitted_do_not_contact'),
-	(17, 'opted out before the launch',  'Omar',   'Gone Fishing',   '{+12069010017}', NULL,          'omitted_opted_out'),
-	(18, 'same lead imported twice',     'Dee',    'Echo Partners',  '{+12129010018}', NULL,          'each text once'),
-	(19, 'same lead imported twice',     'Dee',    'Echo Partners',  '{+12129010018}', NULL,          'each text once');
+	(1,  'invalid (21211)',          'Ivy',    'Nullpoint Inc',  '{+12129010001}', 'error:21211', 'omitted_invalid'),
+	(2,  'invalid (21211)',          'Ike',    NULL,             '{+14159010002}', 'error:21211', 'omitted_invalid'),
+	(3,  'invalid (libphonenumber)', 'Ida',    'Typo Ltd',       '{+12121230003}', NULL,          'omitted_invalid'),
+	(4,  'landline (21614)',         'Lars',   'Deskphone LLC',  '{+13129010004}', 'error:21614', 'omitted_landline'),
+	(5,  'opted out (21610)',        'Otto',   'Quiet Co',       '{+12069010005}', 'error:21610', 'omitted_opted_out'),
+	(6,  'carrier filter (30007)',   'Cara',   'Filterbox',      '{+13039010006}', 'error:30007', 'error, never resent'),
+	(7,  '500, not processed',       'Tess',   'Flaky Networks', '{+14049010007}', 'status:500@#1', 'reconciled, resent'),
+	(8,  '500 after acceptance',     'Amir',   'Limbo Labs',     '{+16029010008}', 'accept_then_status:500@#1', 'reconciled, not resent'),
+	(9,  'throttled (429, 2 s)',     'Theo',   'Slow Lane',      '{+15039010009}', 'throttle:2@#1', 'sent after the wait'),
+	(10, '2 numbers, 1st landline',  'Linda',  'Two Lines Co',   '{+19199010010,+19199010110}', 'error:21614', '2nd number'),
+	(11, '2 numbers, 1st landline',  'Leo',    'Two Lines Co',   '{+12129010011,+12129010111}', 'error:21614', '2nd number'),
+	(12, '2 numbers, 1st landline',  'Lucia',  NULL,             '{+14159010012,+14159010112}', 'error:21614', '2nd number'),
+	(13, '2 numbers, 1st 21614',     'Lionel', 'Surprise Desk',  '{+13129010013,+13129010113}', 'error:21614', '2nd number (SPEC 10)'),
+	(14, 'do not contact',           'Dora',   'Private Ltd',    '{+13059010014}', NULL,          'omitted_do_not_contact'),
+	(15, 'do not contact',           'Dirk',   NULL,             '{+15129010015}', NULL,          'omitted_do_not_contact'),
+	(16, 'do not contact',           'Daria',  'Hush Media',     '{+16179010016}', NULL,          'omitted_do_not_contact'),
+	(17, 'opted out before launch',  'Omar',   'Gone Fishing',   '{+12069010017}', NULL,          'omitted_opted_out'),
+	(18, 'same lead imported twice', 'Dee',    'Echo Partners',  '{+12129010018}', NULL,          'each text once'),
+	(19, 'same lead imported twice', 'Dee',    'Echo Partners',  '{+12129010018}', NULL,          'each text once');
 
 CREATE TEMP TABLE special_lead AS
 SELECT s.*, textseq.add_lead(s.first_name, 'Case' || s.n, s.phones, s.company,
@@ -97,11 +97,11 @@ SELECT lead_id, label, textseq.normalize_phone(phones[1]), fault, expect FROM sp
 UPDATE textseq.phone SET time_zone = :'day_zone' WHERE time_zone IS NULL;
 -- what a carrier lookup at import time would have said
 UPDATE textseq.phone SET line_type = 'landline'
- WHERE e164 IN (SELECT phones[1] FROM special WHERE label = '1st number: known landline');
+ WHERE e164 IN (SELECT phones[1] FROM special WHERE label = '2 numbers, 1st landline');
 UPDATE textseq.contact SET do_not_contact = true
  WHERE lead_id IN (SELECT lead_id FROM special_lead WHERE label = 'do not contact');
 UPDATE textseq.phone SET opted_out = true, opted_out_at = now() - interval '3 days'
- WHERE e164 IN (SELECT phones[1] FROM special WHERE label = 'opted out before the launch');
+ WHERE e164 IN (SELECT phones[1] FROM special WHERE label = 'opted out before launch');
 
 -- About twenty leads live where it is night now: their texts wait for the morning.
 UPDATE textseq.phone p SET time_zone = :'night_zone'

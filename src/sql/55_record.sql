@@ -27,6 +27,32 @@ BEGIN
 		RAISE EXCEPTION 'message_ids and statuses differ in length'
 			USING ERRCODE = 'array_subscript_error';
 	END IF;
+	-- What the provider said about the number itself is stored first ...
+	UPDATE textseq.phone p
+	   SET invalid = p.invalid OR v.status = 'omitted_invalid',
+		   invalid_reason = CASE WHEN v.status = 'omitted_invalid' THEN v.error_text ELSE p.invalid_reason END,
+		   line_type = CASE WHEN v.status = 'omitted_landline' THEN 'landline' ELSE p.line_type END,
+		   opted_out = p.opted_out OR v.status = 'omitted_opted_out',
+		   opted_out_at = CASE WHEN v.status = 'omitted_opted_out' AND NOT p.opted_out THEN now_ts
+							   ELSE p.opted_out_at END,
+		   updated_at = now_ts
+	  FROM unnest(message_ids, statuses, error_texts) AS v(id, status, error_text)
+	  JOIN textseq.message m ON m.id = v.id AND m.status IN ('sending', 'maybe_sent')
+	 WHERE p.e164 = m.phone
+	   AND v.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
+	-- ... so that a landline or invalid verdict sends the message to the lead's
+	-- next textable number instead of ending it.  Never after an opt-out: a
+	-- person who said STOP is not texted on another number.
+	statuses := ARRAY(
+		SELECT CASE WHEN v.status IN ('omitted_landline', 'omitted_invalid')
+						 AND m.status IN ('sending', 'maybe_sent')
+						 AND EXISTS (SELECT 1 FROM textseq.contact c JOIN textseq.phone p ON p.e164 = c.phone
+									  WHERE c.lead_id = m.lead_id AND c.phone <> m.phone
+										AND NOT p.opted_out AND NOT p.invalid AND p.line_type <> 'landline')
+					THEN 'in_queue'::textseq.message_status ELSE v.status END
+		  FROM unnest(message_ids, statuses) WITH ORDINALITY AS v(id, status, ord)
+		  LEFT JOIN textseq.message m ON m.id = v.id
+		 ORDER BY v.ord);
 	WITH r AS (
 		SELECT * FROM unnest(message_ids, statuses, provider_ids, error_codes, error_texts, retry_at)
 			AS r(id, status, provider_id, error_code, error_text, retry_at)
@@ -38,8 +64,10 @@ BEGIN
 		UPDATE textseq.message m
 		   SET status = r.status,
 			   provider_id = coalesce(r.provider_id, m.provider_id),
-			   error_code = coalesce(r.error_code, m.error_code),
-			   error_text = coalesce(r.error_text, m.error_text),
+			   error_code = CASE WHEN r.status IN ('outbox', 'sent') THEN NULL
+								 ELSE coalesce(r.error_code, m.error_code) END,
+			   error_text = CASE WHEN r.status IN ('outbox', 'sent') THEN NULL
+								 ELSE coalesce(r.error_text, m.error_text) END,
 			   sent_at = CASE WHEN r.status IN ('outbox', 'sent') THEN coalesce(m.sent_at, now_ts)
 							  ELSE m.sent_at END,
 			   run_at = CASE WHEN r.status IN ('in_queue', 'maybe_sent') THEN coalesce(r.retry_at, now_ts)
@@ -60,19 +88,6 @@ BEGIN
 	END IF;
 	n := cardinality(rec);
 
-	-- What the provider told us about the number.
-	UPDATE textseq.phone p
-	   SET invalid = p.invalid OR x.status = 'omitted_invalid',
-		   invalid_reason = CASE WHEN x.status = 'omitted_invalid' THEN x.error_text ELSE p.invalid_reason END,
-		   line_type = CASE WHEN x.status = 'omitted_landline' THEN 'landline' ELSE p.line_type END,
-		   opted_out = p.opted_out OR x.status = 'omitted_opted_out',
-		   opted_out_at = CASE WHEN x.status = 'omitted_opted_out' AND NOT p.opted_out THEN now_ts
-							   ELSE p.opted_out_at END,
-		   updated_at = now_ts
-	  FROM unnest(rec) x
-	 WHERE p.e164 = x.phone
-	   AND x.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
-
 	-- Enrollments: a handed-over message moves the enrollment on; a terminal failure ends it.
 	SELECT array_agg(x.enrollment_id), array_agg(now_ts) INTO sent_enr, sent_at
 	  FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over;
@@ -88,7 +103,10 @@ BEGIN
 	UPDATE textseq.enrollment e
 	   SET status = CASE x.status WHEN 'omitted_invalid' THEN 'omitted_invalid'
 								  WHEN 'omitted_landline' THEN 'omitted_landline'
-								  WHEN 'omitted_opted_out' THEN 'opted_out'
+								  WHEN 'omitted_opted_out' THEN
+									  CASE WHEN EXISTS (SELECT 1 FROM textseq.message p
+														 WHERE p.enrollment_id = e.id AND p.sent_at IS NOT NULL)
+										   THEN 'opted_out' ELSE 'omitted_opted_out' END
 								  WHEN 'expired' THEN 'expired'
 								  ELSE 'failed' END::textseq.enrollment_status,
 		   finished_at = now_ts

@@ -91,6 +91,7 @@ DECLARE
 	pid text;
 	pstatus text;
 	code int;
+	code_text text;
 	etext text;
 	eid bigint;
 	result textseq.message_status;
@@ -98,17 +99,23 @@ BEGIN
 	IF provider = 'twilio' THEN
 		pid := coalesce(payload ->> 'MessageSid', payload ->> 'SmsSid');
 		pstatus := lower(coalesce(payload ->> 'MessageStatus', payload ->> 'SmsStatus'));
-		code := nullif(payload ->> 'ErrorCode', '')::int;
+		code_text := nullif(payload ->> 'ErrorCode', '');
 		etext := payload ->> 'ErrorMessage';
 	ELSIF provider = 'telnyx' THEN
 		pid := payload #>> '{data,payload,id}';
 		pstatus := lower(payload #>> '{data,payload,to,0,status}');
-		code := nullif(payload #>> '{data,payload,errors,0,code}', '')::int;
+		code_text := nullif(payload #>> '{data,payload,errors,0,code}', '');
 		etext := payload #>> '{data,payload,errors,0,title}';
 	ELSE
 		RAISE EXCEPTION 'unknown provider "%"', provider
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use twilio or telnyx.';
 	END IF;
+	IF code_text IS NOT NULL AND code_text !~ '^[0-9]{1,9}$' THEN
+		RAISE EXCEPTION 'delivery report has a non-numeric error code: "%"', left(code_text, 40)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'ErrorCode (Twilio) or errors[0].code (Telnyx) must be a whole number.';
+	END IF;
+	code := code_text::int;
 	IF pid IS NULL OR pstatus IS NULL THEN
 		RAISE EXCEPTION 'delivery report without a message id or status'
 			USING ERRCODE = 'invalid_parameter_value',

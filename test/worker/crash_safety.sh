@@ -3,6 +3,7 @@
 # server, while thousands of messages are being dispatched: afterwards the
 # mock's log holds every message exactly once and the database shows none lost.
 . "$(dirname "$0")/lib.sh"
+PATH=$(pg_config --bindir):$PATH
 N=${CRASH_MESSAGES:-3000}
 KILLS=${CRASH_KILLS:-4}
 start_mock --latency-ms 3
@@ -26,12 +27,14 @@ done
 # immediate shutdown of the server mid-dispatch, then start again
 sleep 0.5
 DATADIR=$(psql -qAtX -d postgres -c "SHOW data_directory")
+STARTED=$(psql -qAtX -d postgres -c "SELECT pg_postmaster_start_time()")
 echo "# immediate shutdown ($(mock_count) at the mock)"
 if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- pg_ctl -D "$DATADIR" -m immediate stop >/dev/null
   runuser -u postgres -- pg_ctl -D "$DATADIR" -l "$DATADIR/../server.log" -w start >/dev/null
 else pg_ctl -D "$DATADIR" -m immediate stop >/dev/null; pg_ctl -D "$DATADIR" -l "$DATADIR/../server.log" -w start >/dev/null; fi
-PATH=$(pg_config --bindir):$PATH
 
+ok "the server went through an immediate shutdown" \
+   test "$(psql -qAtX -d postgres -c "SELECT pg_postmaster_start_time()")" != "$STARTED"
 ok "every message ends at the provider (outbox)" wait_for "all outbox" \
    "SELECT count(*) FROM textseq.message WHERE status = 'outbox'" "$N" 180
 is "the mock received each message exactly once" "$(mock_count)" "$N"

@@ -49,13 +49,16 @@ setup() {
   q "SELECT textseq.add_step('$1', '$1')" >/dev/null
   q "SELECT count(textseq.enroll('$1', id)) FROM textseq.lead WHERE id <= $2" >/dev/null
 }
+# mock_delay MS: every provider answer MS ms late from now on.
+mock_delay() { curl -s -X POST --data-binary "delay:$1" "$MOCK_URL/_mock/faults" >/dev/null; }
 # busy: wait until the worker is sending with messages still queued.
 busy() {
   wait_for "the worker busy" "SELECT (SELECT count(*) > 0 FROM textseq.message WHERE status = 'outbox')
-                                 AND (SELECT count(*) > 1000 FROM textseq.message WHERE status = 'in_queue')" t 30
+                                 AND (SELECT count(*) > 500 FROM textseq.message WHERE status = 'in_queue')" t 30
 }
 
 SERVER_LOG="$(pq "SHOW data_directory")/../server.log"
+LOG_START=$(($(wc -l <"$SERVER_LOG") + 1))   # earlier tests share this server log
 pq "CREATE OR REPLACE FUNCTION public.$PROBE(
       OUT database name, OUT pid int, OUT state text, OUT started_at timestamptz,
       OUT next_wake_at timestamptz, OUT in_flight int, OUT sent_total bigint,
@@ -64,7 +67,8 @@ pq "CREATE OR REPLACE FUNCTION public.$PROBE(
       OUT last_error_at timestamptz, OUT last_error_connect_s float8,
       OUT last_error_first_byte_s float8, OUT last_error_total_s float8)
     RETURNS SETOF record AS '\$libdir/textseq', 'textseq_worker_slots' LANGUAGE C" >/dev/null
-start_mock --latency-ms 100
+start_mock
+mock_delay 100
 fresh_db
 PID=$(slot pid)
 
@@ -79,25 +83,32 @@ ok "after TRUNCATE the worker sends the next messages" wait_for "p2 sent" \
 is "the worker did not crash (same pid)" "$(slot pid)" "$PID"
 echo "# server log errors during TRUNCATE: $(( $(log_errors) - ERR0 ))"
 
-# ---- DROP EXTENSION while busy
-setup p3 "$N"
-ok "busy before DROP EXTENSION" busy
-ERR0=$(log_errors)
-MS=$(timed "DROP EXTENSION textseq CASCADE")
-echo "# DROP EXTENSION took $MS ms"
-ok "DROP EXTENSION completes within 5 s" test "${MS%%[!0-9]*}" -lt 5000 2>/dev/null
-# (if it failed, drop it anyway so the rest of the test still runs)
-for _ in 1 2 3; do [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'textseq'")" = 0 ] && break
-  echo "# retrying the DROP: $(timed "DROP EXTENSION IF EXISTS textseq CASCADE")"; done
+# ---- DROP EXTENSION while busy, three rounds (whether a claim or record
+# transaction is open at the moment of the DROP is a matter of timing)
+mock_delay 50
+for round in 1 2 3; do
+  [ "$round" -gt 1 ] && q "CREATE EXTENSION textseq" >/dev/null
+  setup p3 3000
+  ok "busy before DROP EXTENSION (round $round)" busy
+  ERR0=$(log_errors)
+  MS=$(timed "DROP EXTENSION textseq CASCADE")
+  echo "# DROP EXTENSION took $MS ms"
+  ok "DROP EXTENSION while busy completes within 5 s (round $round)" test "${MS%%[!0-9]*}" -lt 5000 2>/dev/null
+  # (if it failed, drop it anyway so the rest of the test still runs)
+  for _ in 1 2 3; do [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'textseq'")" = 0 ] && break
+    echo "# retrying the DROP: $(timed "DROP EXTENSION IF EXISTS textseq CASCADE")"; done
+done
 ok "the worker goes idle: extension not installed" \
    pq_wait "idle state" "SELECT state FROM public.$PROBE() WHERE database = '$WDB'" "idle: extension not installed" 15
 sleep 5
 is "it stays idle, not crash-looping (same pid)" "$(slot pid)|$(slot state)" "$PID|idle: extension not installed"
 NERR=$(( $(log_errors) - ERR0 ))
-echo "# server log errors since DROP EXTENSION: $NERR"; tail -n 20 "$SERVER_LOG" | sed 's/^/#   /'
+echo "# server log errors since the last DROP EXTENSION: $NERR"
+grep -A3 -E '(ERROR|FATAL|PANIC):' "$SERVER_LOG" | tail -n 24 | sed 's/^/#   /'
 ok "no error storm in the server log (at most 3 lines)" test "$NERR" -le 3
 
 # ---- CREATE EXTENSION again: the worker resumes
+mock_delay 100
 q "CREATE EXTENSION textseq" >/dev/null
 setup p4 "$N"
 ok "after CREATE EXTENSION the worker sends again" busy
@@ -120,6 +131,6 @@ ok "a worker attaches to the re-created database within 40 s" \
 echo "# worker attached $(( $(date +%s) - T0 )) s after CREATE DATABASE"
 setup p5 200
 ok "and sends" wait_for "p5 sent" "SELECT count(*) FROM textseq.message WHERE status = 'outbox'" 200 30
-CRASHES=$(grep -cE 'terminated by signal|was terminated|server process .* exited with exit code [^0]' "$SERVER_LOG")
+CRASHES=$(tail -n +"$LOG_START" "$SERVER_LOG" | grep -cE 'terminated by signal|was terminated|server process .* exited with exit code [^0]')
 is "no process crashed (server log)" "$CRASHES" 0
 wt_done

@@ -59,10 +59,11 @@ fresh_db() {
 
 # wait_for DESCRIPTION SQL EXPECTED SECONDS: poll until SQL returns EXPECTED.
 wait_for() {
-  local i got
-  for i in $(seq 1 $(($4 * 10))); do
+  local got deadline=$((SECONDS + $4))
+  while :; do
     got=$(q "$2" 2>/dev/null)
     [ "$got" = "$3" ] && return 0
+    [ "$SECONDS" -ge "$deadline" ] && break
     sleep 0.1
   done
   echo "# timed out waiting for $1: got '$got', expected '$3'"

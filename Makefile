@@ -28,11 +28,13 @@ PG_CPPFLAGS = -iquote $(srcdir)/src -iquote $(srcdir)/src/core -Wall -Wextra -We
               -Wno-cast-function-type
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK  = -lcurl -lphonenumber -lprotobuf -lstdc++
-EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out \
+EXTRA_CLEAN = $(DATA_built) results .deps src/.deps src/core/.deps regression.diffs regression.out \
               test/fuzz/bin test/unit/bin test/mock/textseq-mock
 
 # No JIT bitcode: the C++ shim and the cores gain nothing from it.
 override with_llvm = no
+# Rebuild objects when a header they include changes (PGXS tracks it in .deps/).
+override autodepend = yes
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

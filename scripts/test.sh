@@ -53,7 +53,7 @@ echo "== dependencies"
 bash scripts/install-deps.sh || { echo "textseq: 0 passed, 1 failed"; exit 1; }
 
 echo "== build and install"
-if ! ts_build_install; then
+if ! ts_build_install || ! make -s mock >/dev/null; then
   echo "build failed"; echo "textseq: 0 passed, 1 failed"; exit 1
 fi
 

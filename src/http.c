@@ -324,7 +324,10 @@ slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
 		resetStringInfo(&s->auth);
 		appendStringInfo(&s->auth, "Authorization: Bearer %s", a->secret ? a->secret : "");
 		resetStringInfo(&s->idem);
-		appendStringInfo(&s->idem, "Idempotency-Key: %lld", (long long) d->message_id);
+		if (d->idempotency_key && d->idempotency_key[0])
+			appendStringInfo(&s->idem, "Idempotency-Key: %s", d->idempotency_key);
+		else
+			appendStringInfo(&s->idem, "Idempotency-Key: %lld", (long long) d->message_id);
 		lines[0] = "Content-Type: application/json";
 		lines[1] = "Accept: application/json";
 		lines[2] = "Expect:";

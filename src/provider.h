@@ -44,6 +44,7 @@ typedef struct TsSend
 	int			n_media;
 	const char *const *media_urls;
 	int			validity_period;	/* seconds, 1..36000 (twilio ValidityPeriod) */
+	const char *idempotency_key;	/* telnyx Idempotency-Key (a stored UUID); NULL = message id */
 
 	/* out */
 	TsOutcome	outcome;		/* see core/outcome.h */

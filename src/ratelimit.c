@@ -158,11 +158,16 @@ ts_rate_ms_until_token(void)
 {
 	HASH_SEQ_STATUS seq;
 	Bucket	   *b;
-	double		best = 1000.0;
+	double		best = -1.0;
 
 	hash_seq_init(&seq, bucket_table());
 	while ((b = hash_seq_search(&seq)) != NULL)
 		if (b->tokens < 1.0 && b->rate > 0)
-			best = Min(best, (1.0 - b->tokens) / b->rate * 1000.0);
-	return (long) Max(best, 1.0);
+		{
+			double		ms = (1.0 - b->tokens) / b->rate * 1000.0;
+
+			best = best < 0 ? ms : Min(best, ms);
+		}
+	/* no bucket is empty: the round only decided skips, so look again at once */
+	return best < 0 ? 1 : (long) Max(best, 1.0);
 }

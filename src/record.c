@@ -69,6 +69,16 @@ map_outcome(const TsSend *s, int attempts, TimestampTz now)
 			r.status = "in_queue";
 			r.retry_at = now;
 			break;
+		case TS_OUT_CONFIG:
+			/*
+			 * A lapsed registration or released number would fail every queued
+			 * message alike: keep them queued and pause the account (below)
+			 * with a visible reason, as for refused credentials.  Without an
+			 * account (it vanished between load and claim) just try again.
+			 */
+			r.status = "in_queue";
+			r.retry_at = now;
+			break;
 		case TS_OUT_RETRY:
 			r.status = "in_queue";
 			r.retry_at = backoff(now, attempts, s->retry_after_ms);
@@ -97,7 +107,6 @@ map_outcome(const TsSend *s, int attempts, TimestampTz now)
 			r.retry_at = now + (int64) attempts * 3600 * USECS_PER_SEC;
 			break;
 		case TS_OUT_ERROR:
-		case TS_OUT_CONFIG:
 			r.status = "error";
 			break;
 	}
@@ -127,7 +136,9 @@ pause_account(const TsSend *s)
 	Datum		args[2];
 	char		reason[400];
 
-	snprintf(reason, sizeof(reason), "provider refused the credentials (HTTP %d, code %d): %s",
+	snprintf(reason, sizeof(reason), "%s (HTTP %d, code %d): %s",
+			 s->outcome == TS_OUT_AUTH ? "provider refused the credentials"
+			 : "provider refused the account's configuration",
 			 s->http_status, s->error_code, s->error_text);
 	args[0] = Int32GetDatum(s->account->id);
 	args[1] = CStringGetTextDatum(reason);
@@ -138,7 +149,7 @@ pause_account(const TsSend *s)
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("textseq paused provider account %d", s->account->id),
 			 errdetail("%s", reason),
-			 errhint("Fix the credentials, then UPDATE textseq.account SET paused = false.")));
+			 errhint("Fix the account, then UPDATE textseq.account SET paused = false.")));
 }
 
 /* Count and remember what went wrong in this batch, for worker_status. */
@@ -203,7 +214,8 @@ ts_dispatch_record(TsBatch *b, TsWorkerSlot *slot)
 		txt[i] = txt_n[i] ? (Datum) 0 : CStringGetTextDatum(r.error_text);
 		retry_n[i] = r.retry_at == 0;
 		retry[i] = TimestampTzGetDatum(r.retry_at);
-		if (b->sends[i].outcome == TS_OUT_AUTH && b->sends[i].account)
+		if ((b->sends[i].outcome == TS_OUT_AUTH || b->sends[i].outcome == TS_OUT_CONFIG) &&
+			b->sends[i].account)
 			pause_account(&b->sends[i]);
 	}
 	args[0] = make_array(ids, NULL, b->n, INT8OID);

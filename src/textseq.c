@@ -107,7 +107,7 @@ define_settings(void)
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("textseq.batch_size",
 							"Messages claimed per batch.",
-							NULL, &textseq_batch_size, 500, 1, 10000,
+							NULL, &textseq_batch_size, 500, 1, 5000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("textseq.default_region",
 							   "Region (ISO 3166 code) assumed for phone numbers written without a country code.",

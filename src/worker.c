@@ -249,6 +249,8 @@ worker_round(void)
 		return;
 	}
 	ts_slot_set_state(my_slot, TS_STATE_SENDING);
+	/* a SIGTERM now must not throw away outcomes: finish sending and record first */
+	HOLD_INTERRUPTS();
 	ts_dispatch_send(http, b, my_slot);
 	/* keep the outcomes until they are recorded, even across an error */
 	unrecorded = b;
@@ -256,6 +258,7 @@ worker_round(void)
 	unrecorded_cxt = ts_batch_cxt;
 	ts_batch_cxt = swap;
 	record_batch(b);
+	RESUME_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
 	/* a queue that never empties must not starve reconciliation and the sweep */
 	if (GetCurrentTimestamp() - last_chores >= TS_BUSY_CHORES_SECS * USECS_PER_SEC)
@@ -278,6 +281,10 @@ recover_from_error(void)
 	AbortOutOfAnyTransaction();
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
+	/* transfers of an interrupted batch may still be attached: start clean */
+	ts_http_destroy(http);
+	http = ts_http_create();
+	InterruptHoldoffCount = 1;	/* drop any holdoff left by the failed round; released next */
 	RESUME_INTERRUPTS();
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 					 TS_ERROR_PAUSE_MS, PG_WAIT_EXTENSION);

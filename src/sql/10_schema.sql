@@ -222,6 +222,7 @@ CREATE TABLE textseq.message (
 	provider_id text,
 	error_code int,
 	error_text text,
+	idempotency_key uuid NOT NULL DEFAULT gen_random_uuid(),
 	created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX message_due_idx ON textseq.message (sender_id, run_at)
@@ -239,6 +240,8 @@ COMMENT ON COLUMN textseq.message.due_at IS 'Intended send time; expiry counts f
 COMMENT ON COLUMN textseq.message.run_at IS 'Earliest time the claim may look at the message again';
 COMMENT ON COLUMN textseq.message.signature IS 'Sender signature snapshot taken at launch';
 COMMENT ON COLUMN textseq.message.body IS 'Rendered body, filled when claimed';
+COMMENT ON COLUMN textseq.message.idempotency_key IS
+	'Sent as Telnyx Idempotency-Key: unique across databases and extension re-creations';
 
 CREATE TRIGGER message_status_guard BEFORE UPDATE OF status ON textseq.message
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)

@@ -219,6 +219,12 @@ COMMENT ON FUNCTION textseq.next_send_time(timestamptz, text, bigint) IS
 CREATE FUNCTION textseq._phone_derive() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	-- an unknown zone is refused here, not discovered by the claim
+	IF NEW.time_zone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.time_zone) THEN
+		RAISE EXCEPTION 'unknown time zone "%"', NEW.time_zone
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use an IANA name such as America/New_York (see pg_timezone_names).';
+	END IF;
 	NEW.zones := CASE WHEN NEW.time_zone IS NOT NULL THEN ARRAY[NEW.time_zone]
 					  ELSE textseq._prefix_zones(NEW.e164) END;
 	NEW.region := textseq.phone_region(NEW.e164);

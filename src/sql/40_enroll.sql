@@ -38,7 +38,8 @@ COMMENT ON FUNCTION textseq._pick_sender(bigint, int) IS
 -- Enrollments whose current step does not exist are finished (no response);
 -- a wait_reply step queues nothing (the conversation engine takes over).
 CREATE FUNCTION textseq._queue_current(enrollment_ids bigint[], bases timestamptz[])
-RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	queued int;
 	now_ts timestamptz := textseq.now();
@@ -49,19 +50,18 @@ BEGIN
 	SELECT e.id, e.bulk_id, e.sequence_id, st.position, e.lead_id, e.sender_id,
 		   t.id, t.current_version, s.signature, b.base + st.delay, b.base + st.delay,
 		   b.base + st.delay + q.expire_after
-	  FROM unnest(enrollment_ids, bases) AS b(id, base)
-	  JOIN textseq.enrollment e ON e.id = b.id AND e.status = 'pending'
+	  FROM textseq.enrollment e
+	  JOIN unnest(enrollment_ids, bases) AS b(id, base) ON b.id = e.id
 	  JOIN textseq.sequence q ON q.id = e.sequence_id
 	  JOIN textseq.step st ON st.sequence_id = e.sequence_id AND st.position = e.current_step
 	  JOIN textseq.template t ON t.id = st.template_id
 	  JOIN textseq.sender s ON s.id = e.sender_id
-	 WHERE st.kind = 'send';
+	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending' AND st.kind = 'send';
 	GET DIAGNOSTICS queued = ROW_COUNT;
 
 	UPDATE textseq.enrollment e
 	   SET status = 'finished_no_response', finished_at = now_ts
-	  FROM unnest(enrollment_ids) AS b(id)
-	 WHERE e.id = b.id AND e.status = 'pending'
+	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending'
 	   AND NOT EXISTS (SELECT 1 FROM textseq.step st
 					    WHERE st.sequence_id = e.sequence_id AND st.position = e.current_step);
 	RETURN queued;
@@ -72,15 +72,15 @@ COMMENT ON FUNCTION textseq._queue_current(bigint[], timestamptz[]) IS
 
 -- Move enrollments to their next step and queue it, counting its delay from base.
 CREATE FUNCTION textseq._advance(enrollment_ids bigint[], bases timestamptz[])
-RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
 	UPDATE textseq.enrollment e
 	   SET current_step = coalesce((SELECT min(st.position) FROM textseq.step st
 									 WHERE st.sequence_id = e.sequence_id
 									   AND st.position > e.current_step),
 								   e.current_step + 1)
-	  FROM unnest(enrollment_ids) AS b(id)
-	 WHERE e.id = b.id AND e.status = 'pending';
+	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending';
 	RETURN textseq._queue_current(enrollment_ids, bases);
 END
 $$;

@@ -23,7 +23,8 @@ CREATE TYPE textseq.claimed_message AS (
 	media_urls text[],
 	segments int,
 	attempts int,
-	expires_at timestamptz
+	expires_at timestamptz,
+	idempotency_key uuid
 );
 COMMENT ON TYPE textseq.claimed_message IS 'A message claimed for sending, as textseq.claim() returns it';
 
@@ -169,6 +170,8 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		 WHERE x.verdict IS NULL
 	), checked AS (
 		SELECT o.*,
+			   -- an opt-out that committed while we waited for the phone lock
+			   EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = o.phone AND p.opted_out) AS opted_out,
 			   CASE WHEN o.frequency_cap IS NOT NULL THEN
 					(SELECT count(*) FROM textseq.message m
 					  WHERE m.phone = o.phone AND m.claimed_at > now_ts - o.frequency_window
@@ -189,7 +192,8 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		  FROM unnest(c) x WHERE x.verdict IS NOT NULL
 		UNION ALL
 		SELECT (k.id, k.sender_id, k.account_id, k.enrollment_id, k.bulk_id, k.lead_id, k.due_at, k.phone,
-				CASE WHEN k.frequency_cap IS NOT NULL AND k.recent + k.phone_rank > k.frequency_cap
+				CASE WHEN k.opted_out THEN 'omitted_opted_out'
+					 WHEN k.frequency_cap IS NOT NULL AND k.recent + k.phone_rank > k.frequency_cap
 						  THEN 'capped'
 					 WHEN k.block_duplicates AND (k.seen OR k.body_rank > 1) THEN 'blocked_duplicate'
 					 ELSE 'sending' END::textseq.message_status,
@@ -210,7 +214,8 @@ COMMENT ON FUNCTION textseq._claim_cap_and_duplicates(textseq._candidate[], time
 
 -- Write the verdicts: statuses, bodies, hold times, and the enrollment side effects.
 CREATE FUNCTION textseq._claim_apply(c textseq._candidate[], now_ts timestamptz)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	moved bigint[];
 BEGIN
@@ -228,7 +233,7 @@ BEGIN
 		   finished_at = CASE WHEN x.verdict IN ('sending', 'held_quiet_hours', 'capped')
 							  THEN m.finished_at ELSE now_ts END
 	  FROM unnest(c) x
-	 WHERE m.id = x.id;
+	 WHERE m.id = x.id AND m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y));
 
 	-- Enrollments end with the message's reason, except skips that move on.
 	UPDATE textseq.enrollment e
@@ -244,7 +249,8 @@ BEGIN
 						ELSE 'canceled' END::textseq.enrollment_status,
 		   finished_at = now_ts
 	  FROM unnest(c) x
-	 WHERE e.id = x.enrollment_id AND e.status = 'pending'
+	 WHERE e.id = x.enrollment_id AND e.id = ANY(ARRAY(SELECT y.enrollment_id FROM unnest(c) y))
+	   AND e.status = 'pending'
 	   AND x.verdict IN ('omitted_opted_out', 'omitted_landline', 'omitted_invalid', 'expired',
 						 'error', 'omitted_deleted_lead', 'omitted_do_not_contact');
 
@@ -278,7 +284,7 @@ COMMENT ON FUNCTION textseq._claim_within_budget(textseq._candidate[], jsonb) IS
 -- The claim: lock, gate, render, mark 'sending'; returns what to send.
 CREATE FUNCTION textseq.claim(batch_size int DEFAULT 100, budgets jsonb DEFAULT NULL)
 RETURNS SETOF textseq.claimed_message
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	now_ts timestamptz := textseq.now();
 	c textseq._candidate[];
@@ -291,22 +297,25 @@ BEGIN
 	IF c IS NULL THEN
 		RETURN;
 	END IF;
-	-- Per-phone locks in a fixed order; the next statement reads in a new snapshot.
+	-- Per-phone locks, hashed into 4096 buckets (a batch never needs more
+	-- lock-table slots than that), in a fixed order; the next statement reads
+	-- in a new snapshot.
 	PERFORM pg_advisory_xact_lock(29811, k.key)
-	   FROM (SELECT DISTINCT hashtext(x.phone) AS key FROM unnest(c) x
+	   FROM (SELECT DISTINCT hashtext(x.phone) & 4095 AS key FROM unnest(c) x
 			  WHERE x.verdict IS NULL ORDER BY 1) k;
 	c := textseq._claim_cap_and_duplicates(c, now_ts);
 	PERFORM textseq._claim_apply(c, now_ts);
 	RETURN QUERY
 		SELECT m.id, a.id, a.provider, s.id, m.phone, s.phone_number, s.messaging_service_sid,
-			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at
-		  FROM unnest(c) x
-		  JOIN textseq.message m ON m.id = x.id
+			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at, m.idempotency_key
+		  FROM textseq.message m
+		  JOIN unnest(c) x ON x.id = m.id
 		  JOIN textseq.sender s ON s.id = m.sender_id
 		  JOIN textseq.account a ON a.id = s.account_id
 		  JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
-		 WHERE x.verdict = 'sending'
+		 WHERE m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y WHERE y.verdict = 'sending'))
+		   AND x.verdict = 'sending'
 		 ORDER BY m.id;
 END
 $$;

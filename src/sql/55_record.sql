@@ -15,7 +15,8 @@ CREATE FUNCTION textseq.record_results(message_ids bigint[], statuses textseq.me
 									   error_codes int[] DEFAULT NULL,
 									   error_texts text[] DEFAULT NULL,
 									   retry_at timestamptz[] DEFAULT NULL)
-RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	now_ts timestamptz := textseq.now();
 	n int;
@@ -58,7 +59,8 @@ BEGIN
 			AS r(id, status, provider_id, error_code, error_text, retry_at)
 	), old AS (
 		SELECT m.id, m.status AS old_status
-		  FROM textseq.message m JOIN r ON r.id = m.id
+		  FROM textseq.message m
+		 WHERE m.id = ANY(message_ids)
 		   FOR UPDATE OF m
 	), upd AS (
 		UPDATE textseq.message m
@@ -75,7 +77,7 @@ BEGIN
 			   finished_at = CASE WHEN r.status IN ('in_queue', 'outbox', 'maybe_sent', 'sending')
 								  THEN NULL ELSE now_ts END
 		  FROM r JOIN old ON old.id = r.id
-		 WHERE m.id = r.id AND m.status <> r.status
+		 WHERE m.id = r.id AND m.id = ANY(message_ids) AND m.status <> r.status
 		   AND textseq.status_transition_allowed('message', m.status::text, r.status::text)
 		RETURNING m.id, m.enrollment_id, m.status, m.phone, r.error_text,
 				  old.old_status IN ('sending', 'maybe_sent') AS handed_over
@@ -93,12 +95,13 @@ BEGIN
 	  FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over;
 	IF sent_enr IS NOT NULL THEN
 		PERFORM textseq._advance(sent_enr, sent_at);
-		-- receipts that beat the record step
-		PERFORM textseq._apply_early_events(array_agg(m.provider_id))
-		   FROM unnest(rec) x JOIN textseq.message m ON m.id = x.id
-		  WHERE x.handed_over AND m.provider_id IS NOT NULL
-			AND EXISTS (SELECT 1 FROM textseq.delivery_event e
-						 WHERE e.provider_id = m.provider_id AND e.message_id IS NULL);
+		-- receipts that beat the record step (rare: checked through a partial index first)
+		IF EXISTS (SELECT 1 FROM textseq.delivery_event e WHERE e.message_id IS NULL) THEN
+			PERFORM textseq._apply_early_events(array_agg(m.provider_id))
+			   FROM textseq.message m
+			  WHERE m.id = ANY(ARRAY(SELECT x.id FROM unnest(rec) x WHERE x.handed_over))
+				AND m.provider_id IS NOT NULL;
+		END IF;
 	END IF;
 	UPDATE textseq.enrollment e
 	   SET status = CASE x.status WHEN 'omitted_invalid' THEN 'omitted_invalid'
@@ -111,7 +114,8 @@ BEGIN
 								  ELSE 'failed' END::textseq.enrollment_status,
 		   finished_at = now_ts
 	  FROM unnest(rec) x
-	 WHERE e.id = x.enrollment_id AND e.status = 'pending'
+	 WHERE e.id = x.enrollment_id AND e.id = ANY(ARRAY(SELECT y.enrollment_id FROM unnest(rec) y))
+	   AND e.status = 'pending'
 	   AND x.status IN ('error', 'omitted_invalid', 'omitted_landline', 'omitted_opted_out', 'expired');
 	RETURN n;
 END

@@ -69,7 +69,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 						AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
 					  ORDER BY m.run_at LIMIT 1))
 		   FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
-		  WHERE NOT a.paused),
+		  WHERE NOT a.paused AND s.active),
 		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'))
 $$;
 COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the worker has work';
@@ -104,6 +104,13 @@ BEGIN
 	total := total + coalesce(cardinality(gone), 0);
 	UPDATE textseq.enrollment SET status = 'expired', finished_at = now_ts
 	 WHERE id = ANY(gone) AND status = 'pending';
+
+	-- maybe_sent that reconciliation could not settle in a day: never resent, shown as unknown
+	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = now_ts,
+		   error_text = 'could not be reconciled with the provider'
+	 WHERE status = 'maybe_sent' AND claimed_at < now_ts - interval '24 hours';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
 
 	UPDATE textseq.message SET status = 'maybe_sent', run_at = now_ts
 	 WHERE status = 'sending'

@@ -40,6 +40,7 @@ wt_done() {
 
 # start_mock [mock options...]: starts the mock on a free port; sets MOCK_URL, MOCK_LOG.
 start_mock() {
+  [ -x "$MOCK_BIN" ] || make -s -C "$(dirname "$MOCK_BIN")/../.." mock >/dev/null
   MOCK_LOG="$T/mock.log"
   : >"$MOCK_LOG"
   rm -f "$T/port"

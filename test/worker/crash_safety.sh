@@ -10,10 +10,7 @@ start_mock --latency-ms 3
 fresh_db
 q "ALTER SYSTEM SET textseq.reconcile_after = '1s'" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 twilio_account main
-q "DELETE FROM textseq.quiet_rule" >/dev/null 2>&1
-q "SELECT textseq.save_template('t', 'Crash test {{ lead.first_name }}')" >/dev/null
-q "SELECT textseq.create_sequence('crash', window_start => '00:00', window_end => '23:59:59.999999')" >/dev/null
-q "SELECT textseq.add_step('crash', 't')" >/dev/null
+open_sequence crash 'Crash test {{ lead.first_name }}'
 leads "$N"
 q "SELECT count(textseq.enroll('crash', id)) FROM textseq.lead" >/dev/null
 

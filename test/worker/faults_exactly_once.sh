@@ -21,10 +21,7 @@ start_mock --fault 'status:503@0.05' --fault 'accept_then_reset@0.05' --fault 't
 fresh_db
 q "ALTER SYSTEM SET textseq.reconcile_after = '1s'" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 twilio_account main
-q "DELETE FROM textseq.quiet_rule" >/dev/null 2>&1
-q "SELECT textseq.save_template('t', 'Fault test {{ lead.first_name }}')" >/dev/null
-q "SELECT textseq.create_sequence('f', window_start => '00:00', window_end => '23:59:59.999999')" >/dev/null
-q "SELECT textseq.add_step('f', 't')" >/dev/null
+open_sequence f 'Fault test {{ lead.first_name }}'
 leads "$N"
 START=$(date +%s%N)
 q "SELECT count(textseq.enroll('f', id)) FROM textseq.lead" >/dev/null

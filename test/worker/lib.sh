@@ -78,6 +78,15 @@ twilio_account() {
   q "SELECT textseq.add_sender('$1', '+12015550100', '-- Acme', 100000)" >/dev/null
 }
 
+# open_sequence NAME BODY: a one-step sequence whose window is always open (quiet-hour
+# rules removed in this throwaway database), so the test does not depend on the time of day.
+open_sequence() {
+  q "DELETE FROM textseq.quiet_rule" >/dev/null 2>&1
+  q "SELECT textseq.save_template('$1', '$2')" >/dev/null
+  q "SELECT textseq.create_sequence('$1', window_start => '00:00', window_end => '23:59:59.999999')" >/dev/null
+  q "SELECT textseq.add_step('$1', '$1')" >/dev/null
+}
+
 # leads N [PREFIX]: N leads with numbers +1201555NNNN from offset PREFIX (default 1000).
 leads() {
   q "SELECT count(textseq.add_lead('Lead' || g, NULL, ARRAY['+1201555' || lpad((${2:-1000} + g)::text, 4, '0')]))

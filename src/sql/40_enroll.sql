@@ -75,11 +75,21 @@ CREATE FUNCTION textseq._advance(enrollment_ids bigint[], bases timestamptz[])
 RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
+	-- One update per enrollment: past the last step it finishes here (a second
+	-- update of the same row would pay for its foreign-key checks again).
 	UPDATE textseq.enrollment e
 	   SET current_step = coalesce((SELECT min(st.position) FROM textseq.step st
 									 WHERE st.sequence_id = e.sequence_id
 									   AND st.position > e.current_step),
-								   e.current_step + 1)
+								   e.current_step + 1),
+		   status = CASE WHEN EXISTS (SELECT 1 FROM textseq.step st
+									   WHERE st.sequence_id = e.sequence_id
+										 AND st.position > e.current_step)
+						 THEN e.status ELSE 'finished_no_response' END,
+		   finished_at = CASE WHEN EXISTS (SELECT 1 FROM textseq.step st
+											WHERE st.sequence_id = e.sequence_id
+											  AND st.position > e.current_step)
+							  THEN e.finished_at ELSE textseq.now() END
 	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending';
 	RETURN textseq._queue_current(enrollment_ids, bases);
 END

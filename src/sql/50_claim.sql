@@ -98,8 +98,8 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			   END::textseq.message_status AS skip,
 			   l, q, m.signature, s.phone_number AS from_number, tv.body AS template,
 			   ch.zones, ch.region
-		  FROM due
-		  JOIN textseq.message m ON m.id = due.id
+		  -- probe the primary key: the planner cannot know how few rows 'due' has
+		  FROM textseq.message m
 		  JOIN textseq.sequence q ON q.id = m.sequence_id
 		  JOIN textseq.sender s ON s.id = m.sender_id
 		  JOIN textseq.template_version tv
@@ -117,6 +117,7 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			 -- the first textable number, else the weightiest reason (opt-out first)
 			 ORDER BY r.reason = 0 DESC, r.reason, r.position
 			 LIMIT 1) ch ON true
+		 WHERE m.id = ANY(ARRAY(SELECT due.id FROM due))
 	), windowed AS MATERIALIZED (
 		SELECT g.*,
 			   CASE WHEN g.skip IS NULL THEN

@@ -29,6 +29,8 @@ BEGIN
 			USING ERRCODE = 'array_subscript_error';
 	END IF;
 	-- What the provider said about the number itself is stored first ...
+	IF 'omitted_invalid' = ANY(statuses) OR 'omitted_landline' = ANY(statuses)
+	   OR 'omitted_opted_out' = ANY(statuses) THEN
 	UPDATE textseq.phone p
 	   SET invalid = p.invalid OR v.status = 'omitted_invalid',
 		   invalid_reason = CASE WHEN v.status = 'omitted_invalid' THEN v.error_text ELSE p.invalid_reason END,
@@ -41,6 +43,7 @@ BEGIN
 	  JOIN textseq.message m ON m.id = v.id AND m.status IN ('sending', 'maybe_sent')
 	 WHERE p.e164 = m.phone
 	   AND v.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
+	END IF;
 	-- ... so that a landline or invalid verdict sends the message to the lead's
 	-- next textable number instead of ending it.  Never after an opt-out: a
 	-- person who said STOP is not texted on another number.
@@ -54,12 +57,14 @@ BEGIN
 		  FROM unnest(message_ids, statuses) WITH ORDINALITY AS v(id, status, ord)
 		  LEFT JOIN textseq.message m ON m.id = v.id
 		 ORDER BY v.ord);
+	-- r locks the rows first and keeps their status before the change: only a
+	-- message handed over now ('sending' or 'maybe_sent' before) moves its
+	-- enrollment on.
 	WITH r AS (
-		SELECT * FROM unnest(message_ids, statuses, provider_ids, error_codes, error_texts, retry_at)
-			AS r(id, status, provider_id, error_code, error_text, retry_at)
-	), old AS (
-		SELECT m.id, m.status AS old_status
-		  FROM textseq.message m
+		SELECT v.*, m.status AS old_status
+		  FROM unnest(message_ids, statuses, provider_ids, error_codes, error_texts, retry_at)
+			   AS v(id, status, provider_id, error_code, error_text, retry_at)
+		  JOIN textseq.message m ON m.id = v.id
 		 WHERE m.id = ANY(message_ids)
 		   FOR UPDATE OF m
 	), upd AS (
@@ -76,11 +81,11 @@ BEGIN
 							 ELSE m.run_at END,
 			   finished_at = CASE WHEN r.status IN ('in_queue', 'outbox', 'maybe_sent', 'sending')
 								  THEN NULL ELSE now_ts END
-		  FROM r JOIN old ON old.id = r.id
+		  FROM r
 		 WHERE m.id = r.id AND m.id = ANY(message_ids) AND m.status <> r.status
 		   AND textseq.status_transition_allowed('message', m.status::text, r.status::text)
 		RETURNING m.id, m.enrollment_id, m.status, m.phone, r.error_text,
-				  old.old_status IN ('sending', 'maybe_sent') AS handed_over
+				  r.old_status IN ('sending', 'maybe_sent') AS handed_over
 	)
 	SELECT array_agg(ROW(u.id, u.enrollment_id, u.status, u.phone, u.error_text,
 						 u.handed_over)::textseq._recorded)

@@ -24,6 +24,7 @@ pct() { sort -n "$2" | awk -v p="$1" '{ v[NR] = $1 } END { i = int(p / 100 * NR 
 
 bench_fresh_db || exit 1
 bench_load mock_seq "$N" 1 false
+bench_start mock_seq >/dev/null
 SEQ_ID=$(bq "SELECT id FROM textseq.sequence WHERE name = 'mock_seq'")
 log0=$(server_log_size)
 mock0=$(( $(wc -l <"$MOCK_LOG") + 1 ))

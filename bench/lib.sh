@@ -47,16 +47,30 @@ bench_fresh_db() {
     -f "$(dirname "${BASH_SOURCE[0]}")/setup.sql" >/dev/null
 }
 
-# bench_load SEQUENCE N FIRST [false]: N leads numbered from FIRST (distinct
-# mobile numbers), enrolled in SEQUENCE with their message queued an hour
-# ahead (with "false": the leads only).
+# bench_load SEQUENCE N FIRST [false] [AHEAD]: pause SEQUENCE's account, then
+# N leads numbered from FIRST (distinct mobile numbers), enrolled in SEQUENCE
+# with their message queued due at now() + AHEAD (default 0: due at once;
+# with "false": the leads only).  bench_start lets them go.
 bench_load() {
   psql -qX -v ON_ERROR_STOP=1 -d "$BDB" -v seq="$1" -v n="$2" -v first="$3" -v enroll="${4:-true}" \
-    -f "$(dirname "${BASH_SOURCE[0]}")/load.sql" >/dev/null
+    -v ahead="${5:-0}" -f "$(dirname "${BASH_SOURCE[0]}")/load.sql" >/dev/null
 }
 
-# bench_flip SEQUENCE: make every queued message of SEQUENCE due now, wake the
-# worker at commit; prints the epoch time right after the commit.
+# bench_account SEQUENCE: the account the sequence's messages go through.
+bench_account() { [ "$1" = dry_seq ] && echo dry || echo mock; }
+
+# bench_start SEQUENCE: resume its account (the worker wakes at commit);
+# prints the epoch time right after the commit.
+bench_start() {
+  psql -qAtX -v ON_ERROR_STOP=1 -d "$BDB" <<SQL | tail -1
+SELECT textseq.resume_account('$(bench_account "$1")');
+SELECT extract(epoch FROM clock_timestamp());
+SQL
+}
+
+# bench_flip SEQUENCE: make every queued message of SEQUENCE due now with one
+# UPDATE (every row gets a new version), wake the worker at commit; prints
+# the epoch time right after the commit.
 bench_flip() {
   psql -qAtX -v ON_ERROR_STOP=1 -d "$BDB" <<SQL | tail -1
 BEGIN;

@@ -7,10 +7,14 @@
 -- INSERT ... SELECT (the contact trigger still normalises every number and
 -- creates its phone row), enrollments by INSERT ... SELECT, and their first
 -- step queued by textseq._queue_current, the function textseq.enroll uses.
--- Messages are queued an hour ahead; bench_flip makes them due at once.
+-- The sequence's account is paused first, so the worker sends nothing while
+-- the queue fills; bench_start resumes it.  Messages are due at now() +
+-- :ahead (psql variable: '0' for a queue that is due at once, as after a
+-- bulk launch; '1 hour' for bench_flip, which makes them due with one UPDATE).
 -- Lead g gets +1 201 2XX XXXX with XXXXXX = g: distinct valid US mobiles.
 
 \set ON_ERROR_STOP 1
+SELECT textseq.pause_account(CASE WHEN :'seq' = 'dry_seq' THEN 'dry' ELSE 'mock' END, 'benchmark: loading');
 BEGIN;
 CREATE TEMP TABLE new_lead ON COMMIT DROP AS
 WITH ins AS (
@@ -39,7 +43,7 @@ WITH ins AS (
 SELECT id FROM ins;
 
 SELECT textseq._queue_current(array_agg(id ORDER BY id),
-							  array_fill(now() + interval '1 hour', ARRAY[count(*)::int]))
+							  array_fill(now() + :'ahead'::interval, ARRAY[count(*)::int]))
   FROM new_enr;
 \endif
 COMMIT;

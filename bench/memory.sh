@@ -44,7 +44,7 @@ echo "  worker $PID idle: VmRSS $(mb "$idle_rss") MB, RssAnon $(mb "$idle_anon")
   done ) >"$T/samples" 2>/dev/null &
 SAMPLER=$!
 
-t_flip=$(bench_flip dry_seq)
+t_flip=$(bench_start dry_seq)
 warm="" ; t0=$(now_s)
 while :; do
   d=$(( $(worker_done_total) - done0 ))

@@ -132,6 +132,36 @@ $$;
 COMMENT ON FUNCTION textseq.create_account(text, text, text, text, text, numeric) IS
 	'Create a provider account (twilio, telnyx or dry_run) with its credential; admin only';
 
+-- Pausing an account holds its messages in the queue (the claim skips them);
+-- resuming wakes the worker at commit.  The worker pauses an account itself
+-- when the provider refuses its credentials (see docs/statuses.md).
+CREATE FUNCTION textseq.pause_account(account text, reason text DEFAULT 'paused by an administrator')
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	UPDATE textseq.account a SET paused = true, paused_reason = reason, paused_at = now()
+	 WHERE a.name = account;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'account "%" does not exist', account USING ERRCODE = 'undefined_object';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION textseq.pause_account(text, text) IS
+	'Hold every message of an account in the queue until resume_account(); admin only';
+
+CREATE FUNCTION textseq.resume_account(account text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	UPDATE textseq.account a SET paused = false, paused_reason = NULL, paused_at = NULL
+	 WHERE a.name = account;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'account "%" does not exist', account USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM textseq._wake_worker(textseq.now());
+END
+$$;
+COMMENT ON FUNCTION textseq.resume_account(text) IS
+	'Let an account''s messages go again and wake the worker at commit; admin only';
+
 CREATE FUNCTION textseq.add_sender(account text, phone_number text, signature text DEFAULT '',
 								   messages_per_second numeric DEFAULT 1)
 RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

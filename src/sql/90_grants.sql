@@ -39,6 +39,7 @@ GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.a
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_user;
 REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
 	textseq.add_sender(text, text, text, numeric),
+	textseq.pause_account(text, text), textseq.resume_account(text),
 	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
 	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
 	FROM textseq_user;
@@ -48,7 +49,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret,
 	TO textseq_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.quiet_rule, textseq.area_code_region TO textseq_admin;
 GRANT EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
-	textseq.add_sender(text, text, text, numeric) TO textseq_admin;
+	textseq.add_sender(text, text, text, numeric),
+	textseq.pause_account(text, text), textseq.resume_account(text) TO textseq_admin;
 
 -- The worker: read what it sends, write outcomes.
 GRANT SELECT ON ALL TABLES IN SCHEMA textseq TO textseq_worker;

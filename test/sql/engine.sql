@@ -2,7 +2,7 @@
 -- Fixed clock (textseq.test_now), everything rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(55);
+SELECT plan(60);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New York
 SELECT textseq.create_account('acct', 'dry_run') AS acct \gset
@@ -58,6 +58,19 @@ UPDATE textseq.phone SET line_type = 'landline' WHERE e164 = '+12015550105';
 UPDATE textseq.phone SET invalid = true WHERE e164 = '+12015550106';
 SELECT textseq.enroll('welcome', :cat), textseq.enroll('welcome', :dan), textseq.enroll('welcome', :eve),
 	   textseq.enroll('welcome', :fay), textseq.enroll('welcome', :gus);
+
+-- a paused account holds its messages; resuming lets them go
+SELECT textseq.pause_account('acct', 'carrier review');
+SELECT is((SELECT count(*)::int FROM textseq.claim(100)), 0, 'nothing is claimed while the account is paused');
+SELECT is((SELECT paused_reason FROM textseq.account WHERE name = 'acct'), 'carrier review',
+		  'pause_account keeps the reason');
+SELECT textseq.resume_account('acct');
+SELECT is((SELECT (paused, paused_reason, paused_at) IS NOT DISTINCT FROM (false, NULL::text, NULL::timestamptz)
+			 FROM textseq.account WHERE name = 'acct'), true, 'resume_account clears the pause');
+SELECT throws_ok('SELECT textseq.pause_account(''nope'')', '42704', 'account "nope" does not exist',
+				 'pausing an unknown account is undefined_object');
+SELECT throws_ok('SELECT textseq.resume_account(''nope'')', '42704', 'account "nope" does not exist',
+				 'resuming an unknown account is undefined_object');
 
 -- claim: only due messages, each skip with its status
 CREATE TEMP TABLE claimed AS SELECT * FROM textseq.claim(100);

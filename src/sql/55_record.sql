@@ -57,16 +57,17 @@ BEGIN
 		  FROM unnest(message_ids, statuses) WITH ORDINALITY AS v(id, status, ord)
 		  LEFT JOIN textseq.message m ON m.id = v.id
 		 ORDER BY v.ord);
-	-- r locks the rows first and keeps their status before the change: only a
-	-- message handed over now ('sending' or 'maybe_sent' before) moves its
-	-- enrollment on.
+	-- r keeps each row's status before the change: only a message handed over
+	-- now ('sending' or 'maybe_sent' before) moves its enrollment on.  The
+	-- update applies only while the row still has that status, so a row that
+	-- another session changed meanwhile is skipped like any stale outcome
+	-- (no row lock needed to read it).
 	WITH r AS (
 		SELECT v.*, m.status AS old_status
 		  FROM unnest(message_ids, statuses, provider_ids, error_codes, error_texts, retry_at)
 			   AS v(id, status, provider_id, error_code, error_text, retry_at)
 		  JOIN textseq.message m ON m.id = v.id
 		 WHERE m.id = ANY(message_ids)
-		   FOR UPDATE OF m
 	), upd AS (
 		UPDATE textseq.message m
 		   SET status = r.status,
@@ -82,7 +83,8 @@ BEGIN
 			   finished_at = CASE WHEN r.status IN ('in_queue', 'outbox', 'maybe_sent', 'sending')
 								  THEN NULL ELSE now_ts END
 		  FROM r
-		 WHERE m.id = r.id AND m.id = ANY(message_ids) AND m.status <> r.status
+		 WHERE m.id = r.id AND m.id = ANY(message_ids) AND m.status = r.old_status
+		   AND m.status <> r.status
 		   AND textseq.status_transition_allowed('message', m.status::text, r.status::text)
 		RETURNING m.id, m.enrollment_id, m.status, m.phone, r.error_text,
 				  r.old_status IN ('sending', 'maybe_sent') AS handed_over

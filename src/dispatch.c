@@ -149,7 +149,8 @@ fill_send(TsBatch *b, int i, HeapTuple tup, TimestampTz now)
 	spi_media(tup, 9, s);
 	b->attempts[i] = (int) spi_int(tup, 11);
 	s->idempotency_key = spi_text(tup, 13);
-	expires = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 12, &isnull));
+	/* send_by: the earlier of its expiry and the close of its send window */
+	expires = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 14, &isnull));
 	left = isnull ? 36000 : (expires - now) / USECS_PER_SEC;
 	s->validity_period = (int) Max(1, Min(36000, left));
 }

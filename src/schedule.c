@@ -39,6 +39,7 @@
 #include "core/sched_core.h"
 
 PG_FUNCTION_INFO_V1(textseq_schedule_next_send);
+PG_FUNCTION_INFO_V1(textseq_schedule_window_close);
 PG_FUNCTION_INFO_V1(textseq_schedule_rules_changed);
 
 #define HORIZON_DAYS	14
@@ -434,4 +435,65 @@ textseq_schedule_rules_changed(PG_FUNCTION_ARGS)
 				 errmsg("textseq_schedule_rules_changed must be called as a trigger")));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * textseq.window_closes_at(at, zones, region, window_start, window_end,
+ * window_days, until): when the window that is open at `at` closes (the
+ * first instant some zone is outside), capped at `until`; `at` when it is
+ * not open at `at`; NULL when no zone is known.  The claim sends this to the
+ * provider as the message's validity, so a queued text never goes out after
+ * the window closes.
+ */
+Datum
+textseq_schedule_window_close(PG_FUNCTION_ARGS)
+{
+	TimestampTz at;
+	TimestampTz until;
+	GlueCtx		g;
+	RegionRules rr;
+	SqQuery		q;
+	TsError		err;
+	int64_t		at_secs;
+	int64_t		until_secs;
+	int64_t		result;
+	char	   *region = NULL;
+
+	for (int i = 0; i < 7; i++)
+		if (i != 2 && PG_ARGISNULL(i))
+			PG_RETURN_NULL();
+	at = PG_GETARG_TIMESTAMPTZ(0);
+	until = PG_GETARG_TIMESTAMPTZ(6);
+	if (TIMESTAMP_NOT_FINITE(at) || TIMESTAMP_NOT_FINITE(until))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("window close times must be finite")));
+	if (until <= at)
+		PG_RETURN_TIMESTAMPTZ(until);
+	if (!PG_ARGISNULL(2))
+		region = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	q.nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), &g);
+	if (q.nzones == 0)
+		PG_RETURN_NULL();
+	g.plan.nwindow = sq_window_spans(time_secs(PG_GETARG_TIMEADT(3), true),
+									 time_secs(PG_GETARG_TIMEADT(4), false), g.plan.window);
+	g.plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days");
+	rr = region_rules(region);
+	g.plan.rules = rr.rules;
+	g.plan.nrules = rr.nrules;
+	q.horizon_days = HORIZON_DAYS;
+	q.to_local = glue_to_local;
+	q.day_spans = glue_day_spans;
+	q.ctx = &g;
+	at_secs = sq_floor_div(at, USECS_PER_SEC) + UNIX_EPOCH_SECS;
+	until_secs = sq_floor_div(until, USECS_PER_SEC) + UNIX_EPOCH_SECS;
+	if (until_secs - at_secs > (int64_t) HORIZON_DAYS * SQ_DAY_SECS)
+		until_secs = at_secs + (int64_t) HORIZON_DAYS * SQ_DAY_SECS;
+	if (!sq_window_close(&q, at_secs, until_secs, &result, &err))
+		report_core_error(&err);
+	if (result >= until_secs && until_secs - at_secs < (int64_t) HORIZON_DAYS * SQ_DAY_SECS)
+		PG_RETURN_TIMESTAMPTZ(until);	/* open until then: keep the microseconds */
+	if (result <= at_secs)
+		PG_RETURN_TIMESTAMPTZ(at);
+	PG_RETURN_TIMESTAMPTZ((TimestampTz) (result - UNIX_EPOCH_SECS) * USECS_PER_SEC);
 }

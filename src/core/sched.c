@@ -303,3 +303,122 @@ sq_next_send(const SqQuery *q, int64_t due, int64_t *result, TsError *err)
 	*result = t;
 	return true;
 }
+
+/*
+ * End (exclusive, in local seconds) of the allowed run that contains local
+ * instant `local`, following runs that go on past midnight into the next
+ * day, up to `last_local`.  Returns 1 = inside (*end set), 0 = outside,
+ * -2 = error.
+ */
+static int
+local_run_end(SqSearch *s, int64_t local, int64_t last_local, int64_t *end)
+{
+	SqSpan		spans[SQ_MAX_SPANS];
+	int64_t		day = sq_floor_div(local, SQ_DAY_SECS);
+	int32_t		sod = (int32_t) (local - day * SQ_DAY_SECS);
+	int			n = get_spans(s, day, spans);
+	int			i;
+
+	if (n < 0)
+		return -2;
+	for (i = 0; i < n; i++)
+		if (sod >= spans[i].start && sod < spans[i].end)
+			break;
+	if (i == n)
+		return 0;
+	*end = day * SQ_DAY_SECS + spans[i].end;
+	/* a run ending at midnight goes on when the next day opens at midnight */
+	while (*end % SQ_DAY_SECS == 0 && *end <= last_local)
+	{
+		n = get_spans(s, sq_floor_div(*end, SQ_DAY_SECS), spans);
+		if (n < 0)
+			return -2;
+		if (n == 0 || spans[0].start != 0)
+			break;
+		*end += spans[0].end;
+	}
+	return 1;
+}
+
+/* When zone z leaves its window after t (<= limit; t when outside at t). */
+static bool
+zone_close(SqSearch *s, int zone, int64_t t, int64_t *close)
+{
+	int64_t		cur = t;
+
+	for (;;)
+	{
+		int64_t		local;
+		int64_t		change;
+		int64_t		offset;
+		int64_t		end = 0;
+		int			r;
+
+		if (--s->steps < 0)
+		{
+			ts_error_set(s->err, SQ_ERR_LIMIT, "", 0, 0,
+						 "send-window close search did not settle");
+			return false;
+		}
+		if (!s->q->to_local(s->q->ctx, zone, cur, &local, &change) ||
+			local - cur > SQ_DAY_SECS * 2 || cur - local > SQ_DAY_SECS * 2)
+		{
+			ts_error_set(s->err, SQ_ERR_ZONE, "", 0, 0,
+						 "time zone %d: cannot convert instant %lld",
+						 zone + 1, (long long) cur);
+			return false;
+		}
+		offset = local - cur;
+		if (change <= cur)
+			change = cur + 1;
+		r = local_run_end(s, local, s->limit + offset + SQ_DAY_SECS * 2, &end);
+		if (r == -2)
+			return false;
+		if (r == 0)
+		{
+			*close = cur;		/* outside here: closed already */
+			return true;
+		}
+		/* the run's end under the current offset, unless the offset changes first */
+		if (end - offset < change || change > s->limit)
+		{
+			*close = end - offset < s->limit ? end - offset : s->limit;
+			return true;
+		}
+		cur = change;
+	}
+}
+
+/* When the window that is open at t closes (see sched_core.h). */
+bool
+sq_window_close(const SqQuery *q, int64_t t, int64_t limit, int64_t *result, TsError *err)
+{
+	SqSearch	s;
+	int64_t		best;
+
+	memset(err, 0, sizeof(*err));
+	err->offset = -1;
+	if (!query_ok(q, t, err))
+		return false;
+	if (limit < t || limit - t > (int64_t) q->horizon_days * SQ_DAY_SECS)
+	{
+		ts_error_set(err, SQ_ERR_ARGS, "", 0, 0, "limit outside the horizon");
+		return false;
+	}
+	s.q = q;
+	s.limit = limit;
+	s.err = err;
+	s.steps = 1000 + (long) q->nzones * (q->horizon_days + 3) * (SQ_MAX_SPANS + 1) * 8;
+	best = limit;
+	for (int z = 0; z < q->nzones; z++)
+	{
+		int64_t		c;
+
+		if (!zone_close(&s, z, t, &c))
+			return false;
+		if (c < best)
+			best = c;
+	}
+	*result = best;
+	return true;
+}

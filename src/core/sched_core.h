@@ -75,6 +75,16 @@ typedef struct SqQuery
 extern bool sq_next_send(const SqQuery *q, int64_t due, int64_t *result,
 						 TsError *err);
 
+/*
+ * Earliest instant c, t < c <= limit, at which some zone's local time is
+ * outside that zone's allowed spans, for a t inside every zone's window (the
+ * window closes at c); limit when the window stays open that long, t when
+ * some zone is outside at t already.  Returns false on error (err->code set).
+ * limit - t must not exceed the query's horizon.
+ */
+extern bool sq_window_close(const SqQuery *q, int64_t t, int64_t limit, int64_t *result,
+							TsError *err);
+
 /* Weekday (0 = Sunday) of a day number counted from 1970-01-01. */
 extern int	sq_weekday(int64_t day);
 

@@ -194,6 +194,15 @@ COMMENT ON FUNCTION textseq.next_send_time(timestamptz, text[], text, time, time
 	'NULL when no such instant within 14 days or no zone is known; start > end wraps '
 	'midnight; 22023 for an unknown zone or a bad weekday';
 
+CREATE FUNCTION textseq.window_closes_at(at timestamptz, zones text[], region text,
+		window_start time, window_end time, window_days int[], until timestamptz)
+	RETURNS timestamptz AS 'MODULE_PATHNAME', 'textseq_schedule_window_close'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq.window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz) IS
+	'When the send window open at "at" closes (the first instant some zone is outside the '
+	'window or a quiet rule of region), capped at until; "at" when it is not open then; NULL '
+	'when no zone is known.  The claim sends min(expiry, this) as the provider''s validity period';
+
 CREATE FUNCTION textseq.next_send_time(due timestamptz, phone text, sequence_id bigint)
 	RETURNS timestamptz LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 AS $$

@@ -24,7 +24,8 @@ CREATE TYPE textseq.claimed_message AS (
 	segments int,
 	attempts int,
 	expires_at timestamptz,
-	idempotency_key uuid
+	idempotency_key uuid,
+	send_by timestamptz
 );
 COMMENT ON TYPE textseq.claimed_message IS 'A message claimed for sending, as textseq.claim() returns it';
 
@@ -307,14 +308,21 @@ BEGIN
 	c := textseq._claim_cap_and_duplicates(c, now_ts);
 	PERFORM textseq._claim_apply(c, now_ts);
 	RETURN QUERY
+		-- send_by: the provider must not send it after its expiry, nor after
+		-- the recipient's send window closes (Twilio's ValidityPeriod)
 		SELECT m.id, a.id, a.provider, s.id, m.phone, s.phone_number, s.messaging_service_sid,
-			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at, m.idempotency_key
+			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at, m.idempotency_key,
+			   least(m.expires_at,
+					 textseq.window_closes_at(now_ts, p.zones, p.region, q.window_start,
+											  q.window_end, q.window_days, m.expires_at))
 		  FROM textseq.message m
 		  JOIN unnest(c) x ON x.id = m.id
 		  JOIN textseq.sender s ON s.id = m.sender_id
 		  JOIN textseq.account a ON a.id = s.account_id
 		  JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
+		  JOIN textseq.sequence q ON q.id = m.sequence_id
+		  LEFT JOIN textseq.phone p ON p.e164 = m.phone
 		 WHERE m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y WHERE y.verdict = 'sending'))
 		   AND x.verdict = 'sending'
 		 ORDER BY m.id;

@@ -172,5 +172,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!found && err.code != SQ_OK)
 		fail(err.message, due, 0);
 	check(&ctx, nzones, due, found, result);
+	if (found)
+	{
+		/* the window open at result: when does it close? */
+		int64_t		limit = result + (int64_t) (take16(&b) % 36001);
+		int64_t		close = -1;
+		int64_t		m = sq_floor_div(result + MIN - 1, MIN) * MIN;
+
+		if (limit > due + HORIZON_DAYS * (int64_t) SQ_DAY_SECS)
+			limit = due + HORIZON_DAYS * (int64_t) SQ_DAY_SECS;
+		if (limit < result)
+			limit = result;
+		if (!sq_window_close(&q, result, limit, &close, &err))
+			fail(err.message, result, 0);
+		if (close < result || close > limit || (close == result && limit > result))
+			fail("window close outside (result, limit]", result, close);
+		for (; m < close; m += MIN)
+			if (!inside_all(&ctx, nzones, m))
+				fail("a minute before the close is outside", result, m);
+		if (close < limit && inside_all(&ctx, nzones, close))
+			fail("the window is still open at its close", result, close);
+	}
 	return 0;
 }

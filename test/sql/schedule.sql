@@ -1,7 +1,7 @@
 -- schedule.sql: send windows and quiet hours (src/sql/23_schedule.sql, src/schedule.c).
 -- Times are written with explicit offsets, so the session time zone does not matter.
 BEGIN;
-SELECT plan(47);
+SELECT plan(54);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---- the data --------------------------------------------------------------------------
@@ -104,6 +104,29 @@ SELECT is(textseq.next_send_time('2025-06-04 07:30-05', '+12125550199', 987654),
 		  '2025-06-04 08:00-05', 'the override zone is used');
 SELECT throws_ok($$SELECT textseq.next_send_time(now(), '+12125550100', -1)$$, '42704', NULL,
 				 'unknown sequence: 42704');
+
+-- ---- when an open window closes (the claim's ValidityPeriod) ---------------------------------------
+SELECT is(textseq.window_closes_at('2025-06-04 20:00-04', '{America/New_York}', 'US', '08:00', '21:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  '2025-06-04 21:00-04', 'an open window closes at its end');
+SELECT is(textseq.window_closes_at('2025-06-04 19:00-04', '{America/New_York}', 'US-NJ', '08:00', '21:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  '2025-06-04 20:00-04', 'New Jersey''s 20:00 closing comes first');
+SELECT is(textseq.window_closes_at('2025-06-04 20:00-04', '{America/New_York}', 'US', '08:00', '21:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-04 20:10:00.5-04'),
+		  '2025-06-04 20:10:00.5-04', 'capped at until');
+SELECT is(textseq.window_closes_at('2025-06-04 19:00-04', '{America/New_York}', 'US-FL', '08:00', '22:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  '2025-06-04 20:00-04', 'Florida''s 20:00 closing comes first');
+SELECT is(textseq.window_closes_at('2025-06-04 20:30-04', '{America/Chicago,America/New_York}', 'US',
+								   '08:00', '21:00', '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  '2025-06-04 21:00-04', 'with two zones, the first to close');
+SELECT is(textseq.window_closes_at('2025-06-04 22:00-04', '{America/New_York}', 'US', '08:00', '21:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  '2025-06-04 22:00-04', 'not open: closed already');
+SELECT is(textseq.window_closes_at('2025-06-04 20:00-04', '{}', 'US', '08:00', '21:00',
+								   '{0,1,2,3,4,5,6}', '2025-06-05 06:00-04'),
+		  NULL, 'no zone known: NULL');
 
 -- ---- mistakes ------------------------------------------------------------------------------------
 SELECT throws_ok($$SELECT textseq.next_send_time(now(), '{Mars/Olympus}', 'US', '08:00', '21:00', '{1}')$$,

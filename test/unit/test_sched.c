@@ -284,6 +284,68 @@ test_errors(void)
 	UNIT_CHECK(!sq_next_send(&q, (int64_t) 1 << 60, &r, &err) && err.code == SQ_ERR_ARGS, "due range");
 }
 
+/* When the window open at t closes, for zones (up to 2) and rules. */
+static int64_t
+run_close(TestZone *z1, TestZone *z2, const SqRule *rules, int nrules,
+		  int ws, int we, int days, int64_t t, int64_t limit)
+{
+	TestZone	zones[2];
+	TestCtx		ctx;
+	SqQuery		q;
+	TsError		err;
+	int64_t		result = -1;
+
+	zones[0] = *z1;
+	if (z2)
+		zones[1] = *z2;
+	ctx.zones = zones;
+	ctx.plan.nwindow = sq_window_spans(ws, we, ctx.plan.window);
+	ctx.plan.days = (uint8_t) days;
+	ctx.plan.rules = rules;
+	ctx.plan.nrules = nrules;
+	q.nzones = z2 ? 2 : 1;
+	q.horizon_days = 14;
+	q.to_local = tz_to_local;
+	q.day_spans = tz_day_spans;
+	q.ctx = &ctx;
+	if (!sq_window_close(&q, t, limit, &result, &err))
+		return -1;
+	return result;
+}
+
+/* The close of an open window: its end, the earliest zone's, or the limit. */
+static void
+test_window_close(void)
+{
+	int64_t		t = NY(2025, 6, 4, 20, 0);
+
+	UNIT_EQ_INT(run_close(&new_york, NULL, rules_us, 1, 8 * H, 21 * H, ALL_DAYS, t, t + 10 * H),
+				NY(2025, 6, 4, 21, 0));
+	/* the limit comes first */
+	UNIT_EQ_INT(run_close(&new_york, NULL, rules_us, 1, 8 * H, 21 * H, ALL_DAYS, t, t + 600),
+				t + 600);
+	/* New York closes before Chicago */
+	UNIT_EQ_INT(run_close(&chicago, &new_york, rules_us, 1, 8 * H, 21 * H, ALL_DAYS,
+						  NY(2025, 6, 4, 20, 30), t + 10 * H), NY(2025, 6, 4, 21, 0));
+	/* Mississippi closes at 20:00 Monday to Saturday */
+	UNIT_EQ_INT(run_close(&chicago, NULL, rules_ms, 3, 8 * H, 21 * H, ALL_DAYS,
+						  CHI(2025, 6, 4, 19, 0), CHI(2025, 6, 4, 23, 0)), CHI(2025, 6, 4, 20, 0));
+	/* a whole-day window without rules stays open past midnight until the limit */
+	UNIT_EQ_INT(run_close(&utc, NULL, NULL, 0, 0, SQ_DAY_SECS, ALL_DAYS,
+						  tz_civil(2025, 6, 4, 23, 0), tz_civil(2025, 6, 5, 5, 0)),
+				tz_civil(2025, 6, 5, 5, 0));
+	/* ... but not into a day that is not in window_days (2025-06-05 is a Thursday) */
+	UNIT_EQ_INT(run_close(&utc, NULL, NULL, 0, 0, SQ_DAY_SECS, ALL_DAYS & ~0x10,
+						  tz_civil(2025, 6, 4, 23, 0), tz_civil(2025, 6, 5, 5, 0)),
+				tz_civil(2025, 6, 5, 0, 0));
+	/* outside at t: closed at t */
+	UNIT_EQ_INT(run_close(&new_york, NULL, rules_us, 1, 8 * H, 21 * H, ALL_DAYS,
+						  NY(2025, 6, 4, 22, 0), NY(2025, 6, 4, 23, 0)), NY(2025, 6, 4, 22, 0));
+	/* a limit before t or past the horizon is an argument error */
+	UNIT_EQ_INT(run_close(&new_york, NULL, rules_us, 1, 8 * H, 21 * H, ALL_DAYS, t, t - 1), -1);
+	UNIT_EQ_INT(run_close(&new_york, NULL, rules_us, 1, 8 * H, 21 * H, ALL_DAYS, t, t + 15 * 86400), -1);
+}
+
 int
 main(void)
 {
@@ -297,5 +359,6 @@ main(void)
 	test_effective_dates();
 	test_spans();
 	test_errors();
+	test_window_close();
 	UNIT_DONE();
 }

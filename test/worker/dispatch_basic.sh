@@ -37,6 +37,29 @@ q "SELECT textseq.enroll('basic', $LATE)" >/dev/null
 ok "an immediate step leaves without waiting for a poll" wait_for "the late lead's text" \
    "SELECT count(*) FROM textseq.message WHERE lead_id = $LATE AND status = 'outbox'" 1 5
 q "ALTER SYSTEM RESET textseq.max_sleep" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+# ValidityPeriod: the earlier of expiry and the close of the recipient's window, so
+# Twilio never delivers a queued text after the window closes (New York number)
+CLOSE=$(q "SELECT least((now() AT TIME ZONE 'America/New_York')::time + interval '10 minutes',
+                        '23:59:59'::time) FROM (SELECT 1) x
+          WHERE (now() AT TIME ZONE 'America/New_York')::time < '23:50'")
+if [ -n "$CLOSE" ]; then
+  q "SELECT textseq.create_sequence('closing', window_start => '00:00', window_end => '$CLOSE')" >/dev/null
+  q "SELECT textseq.add_step('closing', 'hello')" >/dev/null
+  SOON=$(q "SELECT textseq.add_lead('Soon', NULL, ARRAY['+12125550123'])")
+  WANT=$(q "SELECT extract(epoch FROM ((now() AT TIME ZONE 'America/New_York')::date + '$CLOSE'::time)
+                   - (now() AT TIME ZONE 'America/New_York'))::int")
+  q "SELECT textseq.enroll('closing', $SOON)" >/dev/null
+  ok "a text near its window's close is sent" wait_for "the closing text" \
+     "SELECT count(*) FROM textseq.message WHERE lead_id = $SOON AND status = 'outbox'" 1 10
+  GOT=$(grep '"to":"+12125550123"' "$MOCK_LOG" | jq -r .validity_period)
+  is "its ValidityPeriod ends when the window closes (want ~$WANT s, got $GOT s)" \
+     "$(awk -v g="$GOT" -v w="$WANT" 'BEGIN { print (g <= w && g >= w - 15) ? "yes" : "no" }')" yes
+  GOT=$(grep '"to":"+12015551001"' "$MOCK_LOG" | head -1 | jq -r .validity_period)
+  is "an always-open sequence gets at most Twilio's 36000 s (got $GOT s)" \
+     "$(awk -v g="$GOT" 'BEGIN { print (g >= 1 && g <= 36000) ? "yes" : "no" }')" yes
+else
+  echo "# (skipped the ValidityPeriod check: too close to midnight in New York)"
+fi
 is "worker_status counts what it sent" "$(q "SELECT sent_total >= 501 FROM textseq.worker_status")" t
 is "queue_health shows no backlog" "$(q "SELECT due_backlog FROM textseq.queue_health")" 0
 wt_done

@@ -32,6 +32,7 @@ static object_access_hook_type prev_object_access_hook = NULL;
 
 /* Backend-local: wake this database's worker when the transaction commits. */
 static bool wake_at_commit = false;
+static TimestampTz wake_due = 0;	/* earliest due time this transaction queued */
 static bool xact_callback_registered = false;
 
 PG_FUNCTION_INFO_V1(textseq_wake_worker);
@@ -190,42 +191,42 @@ ts_xact_callback(XactEvent event, void *arg)
 	slot = ts_slot_for_db(MyDatabaseId);
 	if (slot == NULL)
 		return;
+	/*
+	 * Decide now, against the wake-up the worker plans now: it may have gone
+	 * back to sleep for longer since the rows were written.
+	 */
 	SpinLockAcquire(&ts_shared->mutex);
-	latch = slot->latch;
+	latch = (slot->pid != 0 && (slot->next_wake_at == 0 || wake_due < slot->next_wake_at))
+		? slot->latch : NULL;
 	SpinLockRelease(&ts_shared->mutex);
 	/* a latch outlives its process (it is in PGPROC); setting a stale one is harmless */
 	if (latch != NULL)
+	{
 		SetLatch(latch);
-	pg_atomic_fetch_add_u64(&slot->wakeups_total, 1);
+		pg_atomic_fetch_add_u64(&slot->wakeups_total, 1);
+	}
 }
 
 /*
  * SQL: textseq._wake_worker(due timestamptz).  Work due before the worker's
  * planned wake-up wakes it when this transaction commits (never before: it
- * could not see the rows yet).
+ * could not see the rows yet).  The comparison is made at commit.
  */
 Datum
 textseq_wake_worker(PG_FUNCTION_ARGS)
 {
 	TimestampTz due = PG_ARGISNULL(0) ? 0 : PG_GETARG_TIMESTAMPTZ(0);
-	TsWorkerSlot *slot = ts_slot_for_db(MyDatabaseId);
-	bool		needed = false;
 
-	if (slot != NULL)
+	if (ts_slot_for_db(MyDatabaseId) == NULL)
+		PG_RETURN_VOID();		/* no worker serves this database */
+	if (!xact_callback_registered)
 	{
-		SpinLockAcquire(&ts_shared->mutex);
-		needed = slot->pid != 0 && (slot->next_wake_at == 0 || due < slot->next_wake_at);
-		SpinLockRelease(&ts_shared->mutex);
+		RegisterXactCallback(ts_xact_callback, NULL);
+		xact_callback_registered = true;
 	}
-	if (needed)
-	{
-		if (!xact_callback_registered)
-		{
-			RegisterXactCallback(ts_xact_callback, NULL);
-			xact_callback_registered = true;
-		}
-		wake_at_commit = true;
-	}
+	if (!wake_at_commit || due < wake_due)
+		wake_due = due;
+	wake_at_commit = true;
 	PG_RETURN_VOID();
 }
 

@@ -40,7 +40,8 @@ BEGIN
 							   ELSE p.opted_out_at END,
 		   updated_at = now_ts
 	  FROM unnest(message_ids, statuses, error_texts) AS v(id, status, error_text)
-	  JOIN textseq.message m ON m.id = v.id AND m.status IN ('sending', 'maybe_sent')
+	  JOIN textseq.message m ON m.id = v.id AND m.id = ANY(message_ids)
+							AND m.status IN ('sending', 'maybe_sent')
 	 WHERE p.e164 = m.phone
 	   AND v.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
 	END IF;
@@ -55,7 +56,7 @@ BEGIN
 										AND NOT p.opted_out AND NOT p.invalid AND p.line_type <> 'landline')
 					THEN 'in_queue'::textseq.message_status ELSE v.status END
 		  FROM unnest(message_ids, statuses) WITH ORDINALITY AS v(id, status, ord)
-		  LEFT JOIN textseq.message m ON m.id = v.id
+		  LEFT JOIN textseq.message m ON m.id = v.id AND m.id = ANY(message_ids)
 		 ORDER BY v.ord);
 	-- r keeps each row's status before the change: only a message handed over
 	-- now ('sending' or 'maybe_sent' before) moves its enrollment on.  The

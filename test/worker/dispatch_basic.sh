@@ -36,6 +36,18 @@ LATE=$(q "SELECT textseq.add_lead('Late', NULL, ARRAY['+12015559999'])")
 q "SELECT textseq.enroll('basic', $LATE)" >/dev/null
 ok "an immediate step leaves without waiting for a poll" wait_for "the late lead's text" \
    "SELECT count(*) FROM textseq.message WHERE lead_id = $LATE AND status = 'outbox'" 1 5
+# ... and the wake-up is decided at commit: a transaction that queued a text due
+# after the worker's planned wake-up, but commits once the worker has gone back
+# to sleep for a minute, still wakes it
+q "SELECT textseq.create_sequence('later', window_start => '00:00', window_end => '23:59:59')" >/dev/null
+q "SELECT textseq.add_step('later', 'hello')" >/dev/null
+EARLY=$(q "SELECT textseq.add_lead('Early', NULL, ARRAY['+12015559001'])")
+SLOW=$(q "SELECT textseq.add_lead('Slow', NULL, ARRAY['+12015559002'])")
+q "SELECT textseq.enroll('later', $EARLY, start_at => now() + interval '1 second')" >/dev/null
+q "BEGIN; SELECT textseq.enroll('later', $SLOW, start_at => now() + interval '2 seconds');
+   SELECT pg_sleep(4); COMMIT;" >/dev/null
+ok "a text committed after the worker went back to sleep leaves at once" wait_for "the slow commit's text" \
+   "SELECT count(*) FROM textseq.message WHERE lead_id = $SLOW AND status = 'outbox'" 1 8
 q "ALTER SYSTEM RESET textseq.max_sleep" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 # ValidityPeriod: the earlier of expiry and the close of the recipient's window, so
 # Twilio never delivers a queued text after the window closes (New York number)

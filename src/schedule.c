@@ -353,6 +353,32 @@ resolve_zones(ArrayType *arr, GlueCtx *g)
 	return nz;
 }
 
+/*
+ * The search of arguments 2-6 (zones, region, window_start, window_end,
+ * window_days) of next_send_time and window_closes_at; false when no zone
+ * is known.
+ */
+static bool
+search_from_args(FunctionCallInfo fcinfo, GlueCtx *g, SqQuery *q)
+{
+	RegionRules rr;
+
+	q->nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), g);
+	if (q->nzones == 0)
+		return false;
+	g->plan.nwindow = sq_window_spans(time_secs(PG_GETARG_TIMEADT(3), true),
+									  time_secs(PG_GETARG_TIMEADT(4), false), g->plan.window);
+	g->plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days");
+	rr = region_rules(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	g->plan.rules = rr.rules;
+	g->plan.nrules = rr.nrules;
+	q->horizon_days = HORIZON_DAYS;
+	q->to_local = glue_to_local;
+	q->day_spans = glue_day_spans;
+	q->ctx = g;
+	return true;
+}
+
 /* Raise a core error (none of them is the caller's mistake). */
 static void
 report_core_error(const TsError *err)
@@ -374,12 +400,10 @@ textseq_schedule_next_send(PG_FUNCTION_ARGS)
 {
 	TimestampTz due;
 	GlueCtx		g;
-	RegionRules rr;
 	SqQuery		q;
 	TsError		err;
 	int64_t		due_secs;
 	int64_t		result;
-	char	   *region = NULL;
 
 	for (int i = 0; i < 6; i++)
 		if (i != 2 && PG_ARGISNULL(i))
@@ -390,21 +414,8 @@ textseq_schedule_next_send(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("due time must be finite"),
 				 errdetail("The first argument is %s.", TIMESTAMP_IS_NOBEGIN(due) ? "-infinity" : "infinity")));
-	if (!PG_ARGISNULL(2))
-		region = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	q.nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), &g);
-	if (q.nzones == 0)
+	if (!search_from_args(fcinfo, &g, &q))
 		PG_RETURN_NULL();
-	g.plan.nwindow = sq_window_spans(time_secs(PG_GETARG_TIMEADT(3), true),
-									 time_secs(PG_GETARG_TIMEADT(4), false), g.plan.window);
-	g.plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days");
-	rr = region_rules(region);
-	g.plan.rules = rr.rules;
-	g.plan.nrules = rr.nrules;
-	q.horizon_days = HORIZON_DAYS;
-	q.to_local = glue_to_local;
-	q.day_spans = glue_day_spans;
-	q.ctx = &g;
 	due_secs = sq_floor_div(due, USECS_PER_SEC) + UNIX_EPOCH_SECS;
 	if (!sq_next_send(&q, due_secs, &result, &err))
 	{
@@ -451,13 +462,11 @@ textseq_schedule_window_close(PG_FUNCTION_ARGS)
 	TimestampTz at;
 	TimestampTz until;
 	GlueCtx		g;
-	RegionRules rr;
 	SqQuery		q;
 	TsError		err;
 	int64_t		at_secs;
 	int64_t		until_secs;
 	int64_t		result;
-	char	   *region = NULL;
 
 	for (int i = 0; i < 7; i++)
 		if (i != 2 && PG_ARGISNULL(i))
@@ -470,21 +479,8 @@ textseq_schedule_window_close(PG_FUNCTION_ARGS)
 				 errmsg("window close times must be finite")));
 	if (until <= at)
 		PG_RETURN_TIMESTAMPTZ(until);
-	if (!PG_ARGISNULL(2))
-		region = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	q.nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), &g);
-	if (q.nzones == 0)
+	if (!search_from_args(fcinfo, &g, &q))
 		PG_RETURN_NULL();
-	g.plan.nwindow = sq_window_spans(time_secs(PG_GETARG_TIMEADT(3), true),
-									 time_secs(PG_GETARG_TIMEADT(4), false), g.plan.window);
-	g.plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days");
-	rr = region_rules(region);
-	g.plan.rules = rr.rules;
-	g.plan.nrules = rr.nrules;
-	q.horizon_days = HORIZON_DAYS;
-	q.to_local = glue_to_local;
-	q.day_spans = glue_day_spans;
-	q.ctx = &g;
 	at_secs = sq_floor_div(at, USECS_PER_SEC) + UNIX_EPOCH_SECS;
 	until_secs = sq_floor_div(until, USECS_PER_SEC) + UNIX_EPOCH_SECS;
 	if (until_secs - at_secs > (int64_t) HORIZON_DAYS * SQ_DAY_SECS)

@@ -201,6 +201,26 @@ local_lookup(SqSearch *s, int64_t local, int64_t last_local, int64_t *opening)
 	return -1;
 }
 
+/*
+ * Local time of zone z at utc and the next instant its offset may change
+ * (always > utc); false with s->err set when the zone cannot convert it.
+ */
+static bool
+zone_local(SqSearch *s, int zone, int64_t utc, int64_t *local, int64_t *change)
+{
+	if (!s->q->to_local(s->q->ctx, zone, utc, local, change) ||
+		*local - utc > SQ_DAY_SECS * 2 || utc - *local > SQ_DAY_SECS * 2)
+	{
+		ts_error_set(s->err, SQ_ERR_ZONE, "", 0, 0,
+					 "time zone %d: cannot convert instant %lld",
+					 zone + 1, (long long) utc);
+		return false;
+	}
+	if (*change <= utc)			/* defensive: a change must lie ahead */
+		*change = utc + 1;
+	return true;
+}
+
 /* Earliest instant >= *t (and <= limit) at which zone z is inside; updates *t. */
 static SqStep
 zone_next(SqSearch *s, int zone, int64_t *t)
@@ -221,17 +241,9 @@ zone_next(SqSearch *s, int zone, int64_t *t)
 						 "send-window search did not settle");
 			return SQ_STEP_ERROR;
 		}
-		if (!s->q->to_local(s->q->ctx, zone, cur, &local, &change) ||
-			local - cur > SQ_DAY_SECS * 2 || cur - local > SQ_DAY_SECS * 2)
-		{
-			ts_error_set(s->err, SQ_ERR_ZONE, "", 0, 0,
-						 "time zone %d: cannot convert instant %lld",
-						 zone + 1, (long long) cur);
+		if (!zone_local(s, zone, cur, &local, &change))
 			return SQ_STEP_ERROR;
-		}
 		offset = local - cur;
-		if (change <= cur)		/* defensive: a change must lie ahead */
-			change = cur + 1;
 		/* the last local instant worth looking at, allowing for later offsets */
 		r = local_lookup(s, local, s->limit + offset + SQ_DAY_SECS * 2, &opening);
 		if (r == 1)
@@ -360,17 +372,9 @@ zone_close(SqSearch *s, int zone, int64_t t, int64_t *close)
 						 "send-window close search did not settle");
 			return false;
 		}
-		if (!s->q->to_local(s->q->ctx, zone, cur, &local, &change) ||
-			local - cur > SQ_DAY_SECS * 2 || cur - local > SQ_DAY_SECS * 2)
-		{
-			ts_error_set(s->err, SQ_ERR_ZONE, "", 0, 0,
-						 "time zone %d: cannot convert instant %lld",
-						 zone + 1, (long long) cur);
+		if (!zone_local(s, zone, cur, &local, &change))
 			return false;
-		}
 		offset = local - cur;
-		if (change <= cur)
-			change = cur + 1;
 		r = local_run_end(s, local, s->limit + offset + SQ_DAY_SECS * 2, &end);
 		if (r == -2)
 			return false;

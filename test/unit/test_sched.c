@@ -52,6 +52,26 @@ static const SqRule rules_tx[] = {
 	{SUNDAY, false, 12 * H, 21 * H, 0, OPEN_END},
 };
 
+/* The query of zones (up to 2) and rules with a sequence window, in ctx and zones. */
+static void
+make_query(SqQuery *q, TestCtx *ctx, TestZone *zones, TestZone *z1, TestZone *z2,
+		   const SqRule *rules, int nrules, int ws, int we, int days)
+{
+	zones[0] = *z1;
+	if (z2)
+		zones[1] = *z2;
+	ctx->zones = zones;
+	ctx->plan.nwindow = sq_window_spans(ws, we, ctx->plan.window);
+	ctx->plan.days = (uint8_t) days;
+	ctx->plan.rules = rules;
+	ctx->plan.nrules = nrules;
+	q->nzones = z2 ? 2 : 1;
+	q->horizon_days = 14;
+	q->to_local = tz_to_local;
+	q->day_spans = tz_day_spans;
+	q->ctx = ctx;
+}
+
 /* Run the search for zones (up to 2) and rules with a sequence window. */
 static int64_t
 run(TestZone *z1, TestZone *z2, const SqRule *rules, int nrules,
@@ -62,19 +82,7 @@ run(TestZone *z1, TestZone *z2, const SqRule *rules, int nrules,
 	SqQuery		q;
 	int64_t		result = -1;
 
-	zones[0] = *z1;
-	if (z2)
-		zones[1] = *z2;
-	ctx.zones = zones;
-	ctx.plan.nwindow = sq_window_spans(ws, we, ctx.plan.window);
-	ctx.plan.days = (uint8_t) days;
-	ctx.plan.rules = rules;
-	ctx.plan.nrules = nrules;
-	q.nzones = z2 ? 2 : 1;
-	q.horizon_days = 14;
-	q.to_local = tz_to_local;
-	q.day_spans = tz_day_spans;
-	q.ctx = &ctx;
+	make_query(&q, &ctx, zones, z1, z2, rules, nrules, ws, we, days);
 	if (!sq_next_send(&q, due, &result, err))
 		return -1;
 	return result;
@@ -295,19 +303,7 @@ run_close(TestZone *z1, TestZone *z2, const SqRule *rules, int nrules,
 	TsError		err;
 	int64_t		result = -1;
 
-	zones[0] = *z1;
-	if (z2)
-		zones[1] = *z2;
-	ctx.zones = zones;
-	ctx.plan.nwindow = sq_window_spans(ws, we, ctx.plan.window);
-	ctx.plan.days = (uint8_t) days;
-	ctx.plan.rules = rules;
-	ctx.plan.nrules = nrules;
-	q.nzones = z2 ? 2 : 1;
-	q.horizon_days = 14;
-	q.to_local = tz_to_local;
-	q.day_spans = tz_day_spans;
-	q.ctx = &ctx;
+	make_query(&q, &ctx, zones, z1, z2, rules, nrules, ws, we, days);
 	if (!sq_window_close(&q, t, limit, &result, &err))
 		return -1;
 	return result;

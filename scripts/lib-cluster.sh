@@ -5,6 +5,7 @@
 
 PGBIN=${PGBIN:-}
 TS_TMP=""
+TS_PREFIX=""
 TS_PIDS=()
 
 # A free TCP port on loopback, chosen by the kernel.
@@ -25,7 +26,9 @@ ts_cleanup() {
     ts_as_owner "$PGBIN/pg_ctl" -D "$TS_TMP/data" -m immediate stop >/dev/null 2>&1 || true
   fi
   [ -n "$TS_TMP" ] && [ -z "${TS_KEEP:-}" ] && rm -rf "$TS_TMP"
+  [ -n "$TS_PREFIX" ] && rm -rf "$TS_PREFIX"
   TS_TMP=""
+  TS_PREFIX=""
 }
 
 # ts_cluster_start [extra postgresql.conf lines...]: initdb + start; exports PGHOST PGPORT PGUSER.
@@ -55,8 +58,26 @@ ts_cluster_start() {
   export PGHOST="$TS_TMP/sock" PGPORT PGUSER=postgres
 }
 
-# Build and install the extension (sudo when not root).
+# Build the extension and install it into a private copy of the PostgreSQL 15
+# installation (PostgreSQL finds its share and lib directories relative to its
+# binaries), so a test run never uses, nor overwrites, the textseq.so that
+# another checkout or run on this machine installed system-wide.  Sets PGBIN
+# to the copy and puts it first on PATH.  TS_SYSTEM_INSTALL=1: the old way,
+# `make install` into the system (sudo when not root).
 ts_build_install() {
-  make -s -j2 all >/dev/null
-  if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+  make -s -j2 all >/dev/null || return 1
+  if [ -n "${TS_SYSTEM_INSTALL:-}" ]; then
+    if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+    return
+  fi
+  local bindir sharedir pgroot
+  bindir=$(pg_config --bindir) sharedir=$(pg_config --sharedir)
+  pgroot=$(dirname "$bindir")
+  TS_PREFIX=$(mktemp -d /tmp/textseq-pg.XXXXXX)
+  chmod 755 "$TS_PREFIX"
+  mkdir -p "$TS_PREFIX$(dirname "$pgroot")" "$TS_PREFIX$(dirname "$sharedir")"
+  cp -a "$pgroot" "$TS_PREFIX$pgroot" && cp -a "$sharedir" "$TS_PREFIX$sharedir" || return 1
+  make -s install DESTDIR="$TS_PREFIX" >/dev/null || return 1
+  PGBIN="$TS_PREFIX$bindir"
+  export PATH="$PGBIN:$PATH"
 }

@@ -1,17 +1,22 @@
 # textseq: PGXS build.  Targets: all install installcheck test demo bench fuzz mock
 #
-# Layout: src/core/*.c are the pure cores (no server dependency), src/*.c the
-# server glue, src/*.cpp the libphonenumber shim, src/sql/*.sql the install
-# script's sources (concatenated in name order), sql/ + expected/ pg_regress,
-# test/ pgTAP, isolation, fuzz and the mock provider.
+# Layout (the data path, bottom up; a layer calls only the ones above it):
+#   src/core/      pure cores (template, segments, schedule math, outcome
+#                  classification, JSON; the libphonenumber shim): no server dependency
+#   src/fn/        the C glue of SQL-callable functions (render, phones, schedule, ...)
+#   src/provider/  HTTP to Twilio/Telnyx over libcurl: no SPI, no transactions
+#   src/worker/    launcher, worker loop, claim, send, record, reconcile, rate limits
+#   src/*.c        module init (GUCs) and the shared memory both sides use
+#   src/sql/*.sql  the install script's sources (concatenated in name order)
+# sql/ + expected/ pg_regress, test/ pgTAP, isolation, fuzz and the mock provider.
 
 EXTENSION   = textseq
 EXTVERSION  = 0.1.0
 MODULE_big  = textseq
 
 CORE_SRCS   = $(sort $(wildcard src/core/*.c))
-GLUE_SRCS   = $(sort $(wildcard src/*.c))
-CXX_SRCS    = $(sort $(wildcard src/*.cpp))
+GLUE_SRCS   = $(sort $(wildcard src/*.c src/fn/*.c src/provider/*.c src/worker/*.c))
+CXX_SRCS    = $(sort $(wildcard src/core/*.cpp))
 OBJS        = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o) $(CXX_SRCS:.cpp=.o)
 
 SQL_SRCS    = $(sort $(wildcard src/sql/*.sql))
@@ -28,7 +33,7 @@ PG_CPPFLAGS = -iquote $(srcdir)/src -iquote $(srcdir)/src/core -Wall -Wextra -We
               -Wno-cast-function-type
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK  = -lcurl -lphonenumber -lprotobuf -lstdc++
-EXTRA_CLEAN = $(DATA_built) results .deps src/.deps src/core/.deps regression.diffs regression.out \
+EXTRA_CLEAN = $(DATA_built) results .deps src/.deps src/core/.deps src/fn/.deps src/provider/.deps src/worker/.deps regression.diffs regression.out \
               test/fuzz/bin test/unit/bin test/mock/textseq-mock
 
 # No JIT bitcode: the C++ shim and the cores gain nothing from it.
@@ -62,9 +67,9 @@ test/fuzz/bin/%: test/fuzz/%.c $(CORE_STD_SRCS) $(wildcard src/core/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_STD_SRCS)
 
 # The phone shim is C++ over libphonenumber: its harness links the shim, not the cores.
-test/fuzz/bin/fuzz_phone: test/fuzz/fuzz_phone.cpp src/phone_shim.cpp src/phone.h
+test/fuzz/bin/fuzz_phone: test/fuzz/fuzz_phone.cpp src/core/phone_shim.cpp src/core/phone.h
 	@mkdir -p $(dir $@)
-	clang++-14 -std=c++17 $(FUZZ_FLAGS) -o $@ $< src/phone_shim.cpp -lphonenumber -lprotobuf
+	clang++-14 -std=c++17 $(FUZZ_FLAGS) -o $@ $< src/core/phone_shim.cpp -lphonenumber -lprotobuf
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -10,7 +10,7 @@
  *-------------------------------------------------------------------------
  */
 #include "textseq.h"
-#include "worker.h"
+#include "shmem.h"
 
 #include <signal.h>
 

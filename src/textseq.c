@@ -11,7 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "textseq.h"
-#include "worker.h"
+#include "worker/worker.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"

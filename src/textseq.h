@@ -22,10 +22,10 @@ extern int	textseq_batch_size;
 extern char *textseq_test_now;
 extern char *textseq_default_region;
 
-/* in clock.c: the clock every rule reads (settable for tests) */
+/* in fn/clock.c: the clock every rule reads (settable for tests) */
 extern TimestampTz textseq_now(void);
 
-/* in status.c: the one place that knows which status changes are allowed */
+/* in fn/status.c: the one place that knows which status changes are allowed */
 typedef enum TsStatusKind
 {
 	TS_KIND_MESSAGE,

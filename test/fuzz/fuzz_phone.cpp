@@ -1,4 +1,4 @@
-// fuzz_phone.cpp: libFuzzer harness for src/phone_shim.cpp (the libphonenumber shim).
+// fuzz_phone.cpp: libFuzzer harness for src/core/phone_shim.cpp (the libphonenumber shim).
 // First input byte picks a default region (some bad on purpose), the rest is the raw text.
 // Checks: no crash/exception escapes; a normalized number is "+" and 2..20 digits (country code + up to 17 national digits) and is a
 // fixed point (normalizing it again with region ZZ gives it back); describe() strings are

@@ -15,6 +15,9 @@
  * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
  * live worker.
  *
+ * Calls down into claim.c, send.c, record.c, reconcile.c and xact.c; none of
+ * them calls back up into this file.
+ *
  *-------------------------------------------------------------------------
  */
 #include "textseq.h"
@@ -43,8 +46,6 @@
 #define TS_ERROR_PAUSE_MS 1000
 #define TS_BUSY_CHORES_SECS 5
 
-MemoryContext ts_batch_cxt = NULL;
-
 static TsWorkerSlot *my_slot = NULL;
 static TsHttp *http = NULL;
 static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
@@ -52,40 +53,6 @@ static MemoryContext unrecorded_cxt = NULL;
 static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
 static TimestampTz last_sweep = 0;
 static TimestampTz last_chores = 0;
-
-/*
- * Start a short transaction with a snapshot, holding a share lock on the
- * extension object.  DROP EXTENSION locks that object before any table, so
- * it waits for at most this one transaction instead of deadlocking with it
- * table by table.  Returns the extension's OID, or InvalidOid when it is not
- * installed (or was dropped while we waited for the lock).
- */
-Oid
-ts_xact_begin(void)
-{
-	Oid			ext;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	ext = get_extension_oid("textseq", true);
-	if (OidIsValid(ext))
-	{
-		LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
-		if (get_extension_oid("textseq", true) != ext)
-			ext = InvalidOid;
-	}
-	PushActiveSnapshot(GetTransactionSnapshot());
-	return ext;
-}
-
-/* Commit it and report statistics. */
-void
-ts_xact_commit(void)
-{
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-}
 
 /* on_shmem_exit: free our slot for the launcher. */
 static void

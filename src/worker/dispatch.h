@@ -10,7 +10,9 @@
 #ifndef TEXTSEQ_DISPATCH_H
 #define TEXTSEQ_DISPATCH_H
 
-#include "provider.h"
+#include "access/htup.h"
+
+#include "provider/provider.h"
 #include "worker.h"
 
 /* A claimed batch: the sends and the accounts they use. */
@@ -24,13 +26,17 @@ typedef struct TsBatch
 	int		   *attempts;		/* per send, as claimed */
 } TsBatch;
 
-/* in dispatch.c */
-extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
-extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
-extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
+/* in accounts.c: provider accounts, HTTP settings, SPI column helpers */
 extern TsHttpConfig ts_http_config(void);
 extern TsAccount *ts_load_accounts(int *n);
 extern const TsAccount *ts_find_account(TsAccount *accounts, int n, int id);
+extern char *ts_spi_text(HeapTuple tup, int c);
+extern int64 ts_spi_int(HeapTuple tup, int c);
+
+/* in claim.c, send.c, record.c: the three steps of a round */
+extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
+extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
+extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
 
 /* in reconcile.c */
 extern int	ts_recover_in_flight(void);
@@ -44,12 +50,11 @@ extern char *ts_rate_budgets_json(int batch_size);
 extern void ts_rate_consume(TsBatch *batch);
 extern long ts_rate_ms_until_token(void);
 
-
-
-/* in worker.c: per-round memory (reset every round) */
+/* in xact.c: per-round memory (reset every round) */
 extern MemoryContext ts_batch_cxt;
 
-/* in worker.c: a short transaction with a snapshot, and its commit */
+/* in xact.c: a short transaction with a snapshot, and its commit */
 extern Oid	ts_xact_begin(void);
 extern void ts_xact_commit(void);
+
 #endif							/* TEXTSEQ_DISPATCH_H */

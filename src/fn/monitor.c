@@ -9,7 +9,7 @@
  *-------------------------------------------------------------------------
  */
 #include "textseq.h"
-#include "worker.h"
+#include "shmem.h"
 
 #include "fmgr.h"
 #include "funcapi.h"

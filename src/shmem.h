@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * worker.h
- *	  Shared state of the launcher and the dispatch workers, and the
- *	  worker-internal API.
+ * shmem.h
+ *	  State shared by the SQL side and the dispatch workers: one slot per
+ *	  database served, the launcher's latch, and the commit-time wake-up.
  *
  * Locking: TsShared->mutex (a spinlock) guards every field of every slot
  * except the pg_atomic counters, which are updated without it.  Slots hold
@@ -12,8 +12,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef TEXTSEQ_WORKER_H
-#define TEXTSEQ_WORKER_H
+#ifndef TEXTSEQ_SHMEM_H
+#define TEXTSEQ_SHMEM_H
 
 #include "postgres.h"
 
@@ -76,15 +76,6 @@ typedef struct TsShared
 
 extern TsShared *ts_shared;
 
-/* in textseq.c: worker settings */
-extern int	textseq_max_in_flight;
-extern int	textseq_connect_timeout_ms;
-extern int	textseq_request_timeout_ms;
-extern int	textseq_max_sleep_ms;
-extern int	textseq_reconcile_after_s;
-extern int	textseq_unreachable_retries;
-extern char *textseq_worker_role;
-
 /* in shmem.c */
 extern void ts_shmem_register(void);
 extern TsWorkerSlot *ts_slot_for_db(Oid dboid);
@@ -95,11 +86,4 @@ extern void ts_slot_error(TsWorkerSlot *slot, const char *msg, double t_connect,
 extern const char *ts_state_name(TsWorkerState state);
 extern void ts_hooks_install(void);
 
-/* in launcher.c */
-extern void ts_launcher_register(void);
-PGDLLEXPORT void textseq_launcher_main(Datum arg);
-
-/* in worker.c */
-PGDLLEXPORT void textseq_worker_main(Datum arg);
-
-#endif							/* TEXTSEQ_WORKER_H */
+#endif							/* TEXTSEQ_SHMEM_H */

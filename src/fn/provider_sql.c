@@ -20,7 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "provider.h"
+#include "provider/provider.h"
 
 PG_FUNCTION_INFO_V1(textseq_provider_probe);
 PG_FUNCTION_INFO_V1(textseq_provider_lookup);

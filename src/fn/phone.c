@@ -20,7 +20,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "phone.h"
+#include "core/phone.h"
 
 PG_FUNCTION_INFO_V1(textseq_phone_normalize);
 PG_FUNCTION_INFO_V1(textseq_phone_try_normalize);

@@ -77,6 +77,11 @@ ts_build_install() {
   chmod 755 "$TS_PREFIX"
   mkdir -p "$TS_PREFIX$(dirname "$pgroot")" "$TS_PREFIX$(dirname "$sharedir")"
   cp -a "$pgroot" "$TS_PREFIX$pgroot" && cp -a "$sharedir" "$TS_PREFIX$sharedir" || return 1
+  # the copy's pg_config names include directories relative to it: point them at the real ones
+  local inc
+  inc=$(pg_config --includedir)
+  mkdir -p "$TS_PREFIX$(dirname "$inc")"
+  ln -s "$inc" "$TS_PREFIX$inc"
   make -s install DESTDIR="$TS_PREFIX" >/dev/null || return 1
   PGBIN="$TS_PREFIX$bindir"
   export PATH="$PGBIN:$PATH"

@@ -1,5 +1,5 @@
 -- 21_segments.sql: SMS segment counting and smart encoding (SPEC section 4; docs/segments.md).
--- C functions live in src/segments.c over the pure core src/core/seg*.c.
+-- C functions live in src/fn/segments.c over the pure core src/core/seg*.c.
 -- IMMUTABLE: the GSM-7 alphabet and Twilio's limits are fixed; the grapheme table is
 -- generated from one Unicode version (compiled in), so results change only with a rebuild.
 

@@ -23,7 +23,9 @@ GRANT EXECUTE ON FUNCTION textseq.now(), textseq.status_transition_allowed(text,
 	textseq.render(text, jsonb), textseq.template_check(text, regclass),
 	textseq.template_validate(text), textseq.sms_segments(text), textseq.smart_encode(text),
 	textseq.normalize_phone(text, text), textseq.try_normalize_phone(text, text),
-	textseq.phone_info(text), textseq.phone_time_zones(text), textseq.phone_line_type(text)
+	textseq.phone_info(text), textseq.phone_time_zones(text), textseq.phone_line_type(text),
+	textseq.consent_verdict(text), textseq.branch_matches(text, text, text, text),
+	textseq.branch_check(text, text, text)
 	TO PUBLIC;
 
 -- Users: everything but accounts and credentials.

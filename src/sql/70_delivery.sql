@@ -152,14 +152,18 @@ COMMENT ON FUNCTION textseq._timingsafe_equal(text, text) IS
 	'Internal: compare two strings in time independent of where they differ';
 
 -- Twilio's request signature: base64(HMAC-SHA1(auth token, URL + each POST
--- parameter name and value, sorted by name)).
+-- parameter name and value, sorted by name)).  Fails closed: a missing URL,
+-- signature or token gives false, never NULL (a caller's "IF NOT valid" would
+-- let NULL through), and so does an empty token (anyone can compute that HMAC).
 CREATE FUNCTION textseq.twilio_signature_valid(url text, params jsonb, signature text, auth_token text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT textseq._timingsafe_equal(
+	SELECT coalesce(auth_token <> '' AND signature <> '' AND
+		textseq._timingsafe_equal(
 			textseq._hmac_sha1_base64(auth_token,
 				url || coalesce((SELECT string_agg(p.key || p.value, '' ORDER BY p.key COLLATE "C")
 								   FROM jsonb_each_text(coalesce(params, '{}')) p), '')),
-			signature)
+			signature), false)
 $$;
 COMMENT ON FUNCTION textseq.twilio_signature_valid(text, jsonb, text, text) IS
-	'Whether X-Twilio-Signature matches the URL and POST parameters for this auth token';
+	'Whether X-Twilio-Signature matches the URL and POST parameters for this auth token; '
+	'false (never NULL) when the URL, signature or token is missing or the token is empty';

@@ -7,7 +7,7 @@
 -- (textseq.test_now); everything is rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(60);
+SELECT plan(65);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 \o /dev/null
@@ -191,6 +191,19 @@ SELECT ok(NOT textseq.twilio_signature_valid('https://mycompany.com/myapp.php?fo
 		  '{"CallSid": "CA1234567890ABCDE", "Caller": "+14158675310", "Digits": "1234",
 			"From": "+14158675310", "To": "+18005551212"}', 'GvWf1cFY/Q7PnoempGyD5oXAezc=', '12346'),
 		  'twilio signature: another auth token is refused');
+
+-- fails closed: a missing URL, signature or token is false, never NULL (NOT NULL lets a request in)
+SELECT is(textseq.twilio_signature_valid(NULL, '{"a": "1"}', 'GvWf1cFY/Q7PnoempGyD5oXAezc=', '12345'), false,
+		  'twilio signature: a NULL url is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{"a": "1"}', NULL, '12345'), false,
+		  'twilio signature: a NULL signature is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{"a": "1"}',
+		  'GvWf1cFY/Q7PnoempGyD5oXAezc=', NULL), false, 'twilio signature: a NULL auth token is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{}',
+		  textseq._hmac_sha1_base64('', 'https://mycompany.com/myapp.php'), ''), false,
+		  'twilio signature: an empty auth token is false, even with the signature it would give');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{}', '', '12345'), false,
+		  'twilio signature: an empty signature is false');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -35,14 +35,20 @@ COMMENT ON FUNCTION textseq._delivery_status(text, text) IS
 	'Internal: message status for a provider delivery status (delivered -> sent, failures -> error)';
 
 -- Apply logged events to their messages (forward-only; repeats change nothing).
+-- What an error code says about the number (invalid, landline, opted out)
+-- comes from the worker's own code table (textseq._code_outcome), per provider.
 CREATE FUNCTION textseq._apply_delivery_events(event_ids bigint[]) RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n int;
+	now_ts timestamptz := textseq.now();
+	opted_out text[];
 BEGIN
 	WITH ev AS (
 		SELECT e.id, m.id AS message_id, textseq._delivery_status(e.provider, e.provider_status) AS st,
-			   e.error_code, e.error_text
+			   e.error_code, e.error_text,
+			   CASE WHEN e.error_code IS NOT NULL
+					THEN textseq._code_outcome(e.provider, e.error_code) END AS verdict
 		  FROM textseq.delivery_event e JOIN textseq.message m ON m.provider_id = e.provider_id
 		 WHERE e.id = ANY(event_ids)
 	), upd AS (
@@ -50,30 +56,34 @@ BEGIN
 		   SET status = ev.st,
 			   error_code = CASE WHEN ev.st = 'error' THEN coalesce(ev.error_code, m.error_code) ELSE m.error_code END,
 			   error_text = CASE WHEN ev.st = 'error' THEN coalesce(ev.error_text, m.error_text) ELSE m.error_text END,
-			   finished_at = textseq.now()
+			   finished_at = now_ts
 		  FROM ev
 		 WHERE m.id = ev.message_id AND ev.st IS NOT NULL AND m.status <> ev.st
 		   AND textseq.status_transition_allowed('message', m.status::text, ev.st::text)
-		RETURNING m.id, m.status, m.phone, m.error_code
+		RETURNING m.id, m.status, m.phone, ev.verdict
 	), phones AS (
 		UPDATE textseq.phone p
-		   SET invalid = p.invalid OR u.error_code IN (30005, 21211),
-			   line_type = CASE WHEN u.error_code IN (30006, 21614, 40001) THEN 'landline' ELSE p.line_type END,
-			   opted_out = p.opted_out OR u.error_code IN (21610, 30004),
-			   opted_out_at = CASE WHEN u.error_code IN (21610, 30004) AND NOT p.opted_out
-								   THEN textseq.now() ELSE p.opted_out_at END,
-			   updated_at = textseq.now()
+		   SET invalid = p.invalid OR u.verdict = 'invalid',
+			   line_type = CASE WHEN u.verdict = 'landline' THEN 'landline' ELSE p.line_type END,
+			   updated_at = now_ts
 		  FROM upd u
-		 WHERE p.e164 = u.phone AND u.status = 'error'
-		   AND u.error_code IN (30005, 21211, 30006, 21614, 40001, 21610, 30004)
+		 WHERE p.e164 = u.phone AND u.status = 'error' AND u.verdict IN ('invalid', 'landline')
 		RETURNING 1
+	), marked AS (
+		UPDATE textseq.delivery_event e
+		   SET message_id = ev.message_id,
+			   applied_status = (SELECT u.status FROM upd u WHERE u.id = ev.message_id)
+		  FROM ev
+		 WHERE e.id = ev.id
+		RETURNING e.id
 	)
-	UPDATE textseq.delivery_event e
-	   SET message_id = ev.message_id,
-		   applied_status = (SELECT u.status FROM upd u WHERE u.id = ev.message_id)
-	  FROM ev
-	 WHERE e.id = ev.id;
-	GET DIAGNOSTICS n = ROW_COUNT;
+	SELECT (SELECT count(*) FROM marked),
+		   (SELECT array_agg(u.phone) FROM upd u WHERE u.status = 'error' AND u.verdict = 'opted_out')
+	  INTO n, opted_out;
+	-- an opt-out goes through the one place that opts phones out
+	IF opted_out IS NOT NULL THEN
+		PERFORM textseq._opt_out(opted_out, 'delivery report');
+	END IF;
 	RETURN n;
 END
 $$;
@@ -141,6 +151,12 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION textseq._apply_early_events(text[]) IS
 	'Internal: apply delivery events that arrived before the send was recorded';
+
+CREATE FUNCTION textseq._code_outcome(provider text, code int) RETURNS text
+	AS 'MODULE_PATHNAME', 'textseq_code_outcome' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._code_outcome(text, int) IS
+	'Internal: what a provider error code means (invalid, opted_out, landline, unreachable, '
+	'error, ...), from the table the worker classifies send answers with';
 
 CREATE FUNCTION textseq._hmac_sha1_base64(key text, data text) RETURNS text
 	AS 'MODULE_PATHNAME', 'textseq_hmac_sha1_base64' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

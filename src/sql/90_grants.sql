@@ -41,7 +41,8 @@ REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, 
 	textseq.add_sender(text, text, text, numeric),
 	textseq.pause_account(text, text), textseq.resume_account(text),
 	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
-	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
+	textseq._recover_in_flight(), textseq._reconcile_later(bigint),
+	textseq.opt_in(text, text), textseq._opt_in(text[], text)
 	FROM textseq_user;
 
 -- Admins: accounts, senders, credentials.
@@ -50,7 +51,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret,
 GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.quiet_rule, textseq.area_code_region TO textseq_admin;
 GRANT EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
 	textseq.add_sender(text, text, text, numeric),
-	textseq.pause_account(text, text), textseq.resume_account(text) TO textseq_admin;
+	textseq.pause_account(text, text), textseq.resume_account(text),
+	textseq.opt_in(text, text) TO textseq_admin;
 
 -- The worker: read what it sends, write outcomes.
 GRANT SELECT ON ALL TABLES IN SCHEMA textseq TO textseq_worker;

@@ -58,6 +58,7 @@ GRANT EXECUTE ON FUNCTION
 	textseq.lead_data(textseq.lead),
 	textseq.twilio_signature_valid(text, jsonb, text, text),
 	textseq._hmac_sha1_base64(text, text), textseq._timingsafe_equal(text, text),
+	textseq.telnyx_signature_valid(text, text, text, text),
 	textseq._sequence_id(text), textseq._template_id(text),
 	textseq._worker_slots(),
 	-- invoker: write only the user's own tables
@@ -68,7 +69,8 @@ GRANT EXECUTE ON FUNCTION
 	-- SECURITY DEFINER: the only way to these writes
 	textseq.save_template(text, text, text[]),
 	textseq.enroll(bigint, bigint, int, timestamptz), textseq.cancel(bigint),
-	textseq.opt_out(text, text)
+	textseq.opt_out(text, text),
+	textseq.delivery_webhook(text, text, jsonb, text, text, text)
 	TO textseq_user;
 
 -- ---- textseq_admin (a member of textseq_user, see 00_roles_types.sql) ----------
@@ -82,7 +84,7 @@ GRANT EXECUTE ON FUNCTION
 	textseq._wake_worker(timestamptz),
 	-- SECURITY DEFINER
 	textseq.opt_in(text, text),
-	textseq.delivery_report(text, jsonb)
+	textseq.delivery_report(text, jsonb, text)
 	TO textseq_admin;
 
 -- ---- textseq_worker ------------------------------------------------------------

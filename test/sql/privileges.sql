@@ -6,7 +6,7 @@
 -- new object fails here until it is classified.  Rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(112);
+SELECT plan(116);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 CREATE ROLE ts_priv_user LOGIN IN ROLE textseq_user;
@@ -85,7 +85,11 @@ INSERT INTO expect_fn VALUES
 	('textseq._worker_slots()', 'user'),
 	('textseq._delivery_status(text,text)', 'worker'),
 	('textseq._apply_delivery_events(bigint[])', 'worker'),
-	('textseq.delivery_report(text,jsonb)', 'admin'),
+	('textseq.delivery_report(text,jsonb,text)', 'admin'),
+	('textseq._delivery_record(text,jsonb,int)', 'none'),
+	('textseq._webhook_account(text,text,jsonb,text,text,text)', 'none'),
+	('textseq.delivery_webhook(text,text,jsonb,text,text,text)', 'user'),
+	('textseq.telnyx_signature_valid(text,text,text,text)', 'user'),
 	('textseq._apply_early_events(text[])', 'worker'),
 	('textseq._code_outcome(text,int)', 'worker'),
 	('textseq._hmac_sha1_base64(text,text)', 'user'),
@@ -121,7 +125,8 @@ SELECT set_eq($$SELECT fn::text FROM ext_fn WHERE prosecdef$$,
 			  $$VALUES ('textseq._contact_normalize()'), ('textseq.save_template(text,text,text[])'),
 					   ('textseq.opt_out(text,text)'), ('textseq.opt_in(text,text)'),
 					   ('textseq.enroll(bigint,bigint,integer,timestamp with time zone)'),
-					   ('textseq.cancel(bigint)'), ('textseq.delivery_report(text,jsonb)')$$,
+					   ('textseq.cancel(bigint)'), ('textseq.delivery_report(text,jsonb,text)'),
+					   ('textseq.delivery_webhook(text,text,jsonb,text,text,text)')$$,
 			  'the SECURITY DEFINER functions are exactly the ones that guard a write');
 SELECT is_empty($$SELECT fn::text FROM ext_fn
 				   WHERE prosecdef AND NOT coalesce(proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)$$,
@@ -247,6 +252,9 @@ SELECT textseq.record_results(ARRAY[:m_maybe, :m_outbox]::bigint[],
 							  ARRAY['maybe_sent', 'outbox']::textseq.message_status[],
 							  ARRAY[NULL, 'SM000000000000000000000000000000aa']);
 SELECT textseq.opt_out('+12015550165', 'fixture');
+SELECT textseq.create_account('tw', 'twilio', 'AC0123456789abcdef0123456789abcdef', 'tok-priv');
+SELECT textseq._hmac_sha1_base64('tok-priv', 'https://app.example/status' ||
+	'MessageSidSM00000000000000000000000000000fffMessageStatusdelivered') AS tw_sig \gset
 \o
 SELECT is((SELECT array_agg(status::text ORDER BY id) FROM textseq.message),
 		  ARRAY['sending', 'maybe_sent', 'outbox', 'in_queue'], 'fixtures: one message in each state');
@@ -286,6 +294,10 @@ SELECT lives_ok($$SELECT count(*) FROM textseq.message, textseq.enrollment, text
 						textseq.queue_health, textseq.worker_status LIMIT 1$$,
 				'user: read messages, enrollments, delivery events and both views');
 SELECT lives_ok($$SELECT id, name, provider, paused FROM textseq.account$$, 'user: read account names and pause state');
+SELECT is(textseq.delivery_webhook('tw', 'https://app.example/status', '{"MessageSid": "SM00000000000000000000000000000fff", "MessageStatus": "delivered"}',
+								   :'tw_sig'), NULL, 'user: file a signed status callback (checked with the account''s token)');
+SELECT throws_ok($$SELECT textseq.delivery_webhook('tw', 'https://app.example/status', '{"MessageSid": "SM00000000000000000000000000000fff", "MessageStatus": "delivered"}',
+				   'AAAAAAAAAAAAAAAAAAAAAAAAAAA=')$$, '28000', NULL, 'user: a forged status callback is refused');
 
 -- ---- textseq_user: what it must not do (42501) ---------------------------------------
 SELECT throws_ok(format($$UPDATE textseq.message SET status = 'in_queue' WHERE id = %s$$, :m_sending),
@@ -354,6 +366,7 @@ SELECT throws_ok($$CREATE TABLE textseq.mine (x int)$$, '42501', NULL, 'user: ma
 RESET ROLE;
 SELECT is((SELECT array_agg(status::text ORDER BY id) FROM textseq.message WHERE id IN (:m_sending, :m_maybe, :m_outbox)),
 		  ARRAY['sending', 'maybe_sent', 'outbox'], 'after all that: the claimed messages are as they were');
+SELECT is((SELECT count(*)::int FROM textseq.delivery_event), 1, 'and only the signed callback was stored');
 SELECT ok((SELECT opted_out FROM textseq.phone WHERE e164 = '+12015550165'), 'and the opt-out stands');
 
 -- ---- textseq_admin ----------------------------------------------------------------------
@@ -402,6 +415,8 @@ SELECT throws_ok($$SELECT textseq.opt_in('+12015550165', 'x')$$, '42501', NULL, 
 SELECT throws_ok($$SELECT textseq.opt_out('+12015550165', 'x')$$, '42501', NULL, 'worker: may not call the user API');
 SELECT throws_ok($$SELECT textseq.delivery_report('twilio', '{"MessageSid": "SM1", "MessageStatus": "delivered"}')$$,
 				 '42501', NULL, 'worker: may not file delivery reports');
+SELECT throws_ok($$SELECT textseq.delivery_webhook('tw', 'https://x', '{}', 'x')$$,
+				 '42501', NULL, 'worker: nor signed ones');
 SELECT throws_ok($$SELECT textseq.save_template('w', 'x')$$, '42501', NULL, 'worker: may not save templates');
 SELECT throws_ok(format($$SELECT textseq.enroll(%s, %s)$$, :seq, :l_queue), '42501', NULL, 'worker: may not enroll');
 SELECT throws_ok($$INSERT INTO textseq.lead (first_name) VALUES ('w')$$, '42501', NULL, 'worker: may not write leads');

@@ -2,7 +2,8 @@
  *
  * textseq.c
  *	  Library entry point: refuses to load unless preloaded, defines the
- *	  textseq.* settings.
+ *	  textseq.* settings, installs the hooks (shared memory, wake-at-commit,
+ *	  log redaction) and registers the launcher.
  *
  * The dispatch worker needs shared_preload_libraries, so a late load (by
  * CREATE EXTENSION in a server that does not preload us) is refused with a
@@ -133,5 +134,6 @@ _PG_init(void)
 	MarkGUCPrefixReserved("textseq");
 	ts_shmem_register();
 	ts_hooks_install();
+	ts_redact_install();
 	ts_launcher_register();
 }

@@ -136,6 +136,30 @@ $$;
 COMMENT ON FUNCTION textseq.create_account(text, text, text, text, text, numeric) IS
 	'Create a provider account (twilio, telnyx or dry_run) with its credential; admin only';
 
+-- Replace (or set) an account's credential.  Say it with this function rather
+-- than an UPDATE: the server log redacts statements that name it (src/fn/redact.c).
+CREATE FUNCTION textseq.set_account_secret(account text, secret text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	aid int;
+BEGIN
+	SELECT a.id INTO aid FROM textseq.account a WHERE a.name = account;
+	IF aid IS NULL THEN
+		RAISE EXCEPTION 'account "%" does not exist', account USING ERRCODE = 'undefined_object';
+	END IF;
+	IF set_account_secret.secret IS NULL OR set_account_secret.secret = '' THEN
+		RAISE EXCEPTION 'a credential must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'To remove it, DELETE FROM textseq.account_secret WHERE account_id = the account''s id.';
+	END IF;
+	INSERT INTO textseq.account_secret AS s (account_id, secret)
+	VALUES (aid, set_account_secret.secret)
+	ON CONFLICT (account_id) DO UPDATE SET secret = EXCLUDED.secret;
+END
+$$;
+COMMENT ON FUNCTION textseq.set_account_secret(text, text) IS
+	'Set or replace an account''s credential (Twilio auth token or Telnyx API key); admin only';
+
 -- Pausing an account holds its messages in the queue (the claim skips them);
 -- resuming wakes the worker at commit.  The worker pauses an account itself
 -- when the provider refuses its credentials (see docs/statuses.md).

@@ -79,6 +79,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret,
 GRANT USAGE ON SEQUENCE textseq.quiet_rule_id_seq TO textseq_admin;
 GRANT EXECUTE ON FUNCTION
 	textseq.create_account(text, text, text, text, text, numeric),
+	textseq.set_account_secret(text, text),
 	textseq.add_sender(text, text, text, numeric),
 	textseq.pause_account(text, text), textseq.resume_account(text),
 	textseq._wake_worker(timestamptz),

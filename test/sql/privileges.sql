@@ -6,7 +6,7 @@
 -- new object fails here until it is classified.  Rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(116);
+SELECT plan(119);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 CREATE ROLE ts_priv_user LOGIN IN ROLE textseq_user;
@@ -49,6 +49,7 @@ INSERT INTO expect_fn VALUES
 	('textseq._template_version_check()', 'none'),
 	('textseq.save_template(text,text,text[])', 'user'),
 	('textseq.create_account(text,text,text,text,text,numeric)', 'admin'),
+	('textseq.set_account_secret(text,text)', 'admin'),
 	('textseq.pause_account(text,text)', 'admin'),
 	('textseq.resume_account(text)', 'admin'),
 	('textseq.add_sender(text,text,text,numeric)', 'admin'),
@@ -353,6 +354,7 @@ SELECT throws_ok($$SELECT * FROM textseq.claim(10)$$, '42501', NULL, 'user: may 
 SELECT throws_ok(format($$SELECT textseq.record_results(ARRAY[%s]::bigint[], ARRAY['in_queue']::textseq.message_status[])$$, :m_maybe),
 				 '42501', NULL, 'user: may not record results');
 SELECT throws_ok($$SELECT textseq.create_account('mine', 'dry_run')$$, '42501', NULL, 'user: may not create accounts');
+SELECT throws_ok($$SELECT textseq.set_account_secret('acct', 'mine')$$, '42501', NULL, 'user: may not set credentials');
 SELECT throws_ok($$SELECT textseq.add_sender('acct', '+12015550199')$$, '42501', NULL, 'user: may not add senders');
 SELECT throws_ok($$SELECT textseq.pause_account('acct')$$, '42501', NULL, 'user: may not pause accounts');
 SELECT throws_ok($$SELECT textseq.opt_in('+12015550165', 'because')$$, '42501', NULL, 'user: may not opt a phone back in');
@@ -373,6 +375,7 @@ SELECT ok((SELECT opted_out FROM textseq.phone WHERE e164 = '+12015550165'), 'an
 SET LOCAL ROLE ts_priv_admin;
 SELECT lives_ok($$SELECT textseq.create_account('admin acct', 'dry_run', secret => 'x')$$, 'admin: create an account');
 SELECT lives_ok($$SELECT secret FROM textseq.account_secret$$, 'admin: read credentials');
+SELECT lives_ok($$SELECT textseq.set_account_secret('admin acct', 'y')$$, 'admin: replace a credential');
 SELECT lives_ok($$SELECT textseq.add_sender('admin acct', '+12015550101')$$, 'admin: add a sender');
 SELECT lives_ok($$SELECT textseq.pause_account('admin acct'), textseq.resume_account('admin acct')$$,
 				'admin: pause and resume an account');
@@ -408,6 +411,7 @@ SELECT lives_ok($$SELECT a.id, s.secret FROM textseq.account a LEFT JOIN textseq
 SELECT lives_ok($$UPDATE textseq.account SET paused = true, paused_reason = 'x', paused_at = now() WHERE name = 'acct'$$,
 				'worker: pause an account whose credentials were refused');
 SELECT throws_ok($$SELECT textseq.create_account('w', 'dry_run')$$, '42501', NULL, 'worker: may not create accounts');
+SELECT throws_ok($$SELECT textseq.set_account_secret('acct', 'w')$$, '42501', NULL, 'worker: may not set credentials');
 SELECT throws_ok($$SELECT textseq.add_sender('acct', '+12015550198')$$, '42501', NULL, 'worker: may not add senders');
 SELECT throws_ok($$SELECT textseq.pause_account('acct')$$, '42501', NULL, 'worker: may not call pause_account');
 SELECT throws_ok($$SELECT textseq.resume_account('acct')$$, '42501', NULL, 'worker: may not call resume_account');

@@ -8,7 +8,7 @@
 -- Fixed clock; everything rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(39);
+SELECT plan(44);
 
 SET LOCAL textseq.test_now = '2025-11-24 16:00:00+00';   -- Unix time 1764000000
 \set tx_key 'L7n5DRwTDTHkkGv2CoX+uxDJRV7Dr87qda4Di8AtuQU='
@@ -113,6 +113,20 @@ SELECT is(pg_temp.st('tw-b'), 'outbox', '... still does not apply the other acco
 SELECT is(textseq.delivery_webhook('tw2', :'url', pg_temp.cb('SM000000000000000000000000000000b1', 'delivered'),
 		  pg_temp.tw_sig('token-two', :'url', pg_temp.cb('SM000000000000000000000000000000b1', 'delivered')))::text,
 		  'sent', 'account tw2''s own message is matched');
+
+-- a replaced credential takes effect at once
+SELECT lives_ok($$SELECT textseq.set_account_secret('tw2', 'token-three')$$, 'set_account_secret replaces a token');
+SELECT throws_ok(format($$SELECT textseq.delivery_webhook('tw2', %L, %L, %L)$$, :'url',
+		pg_temp.cb('SM000000000000000000000000000000b1', 'delivered'),
+		pg_temp.tw_sig('token-two', :'url', pg_temp.cb('SM000000000000000000000000000000b1', 'delivered'))),
+	'28000', NULL, 'the old token''s signatures are refused');
+SELECT is(textseq.delivery_webhook('tw2', :'url', pg_temp.cb('SM000000000000000000000000000000b1', 'delivered'),
+		  pg_temp.tw_sig('token-three', :'url', pg_temp.cb('SM000000000000000000000000000000b1', 'delivered')))::text,
+		  'sent', 'the new token''s are accepted');
+SELECT throws_ok($$SELECT textseq.set_account_secret('tw2', '')$$, '22023', 'a credential must not be empty',
+				 'an empty credential is refused');
+SELECT throws_ok($$SELECT textseq.set_account_secret('nope', 'x')$$, '42704', NULL,
+				 'set_account_secret of an unknown account');
 
 -- delivery_report (admin, unverified) may name the account too
 SELECT is(textseq.delivery_report('twilio', pg_temp.cb('SM000000000000000000000000000000a2', 'delivered'), account => 'tw2'),

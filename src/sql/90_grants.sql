@@ -128,12 +128,16 @@ GRANT EXECUTE ON FUNCTION
 -- the provider probes) is for superusers only: no grant.
 
 -- pg_dump keeps the data of extension tables only when they are marked (one
--- call per statement: each updates the pg_extension row).
+-- call per statement: each updates the pg_extension row).  Credentials only
+-- when the dumping session asks for them (textseq.dump_secrets = on): a dump
+-- is copied and kept in more places than the database.
 DO $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'account_secret', 'sender',
+	PERFORM pg_catalog.pg_extension_config_dump('textseq.account_secret'::regclass,
+		'WHERE pg_catalog.current_setting(''textseq.dump_secrets'', true) = ''on''');
+	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
 							 'enrollment', 'message', 'delivery_event'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');

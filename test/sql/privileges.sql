@@ -6,7 +6,7 @@
 -- new object fails here until it is classified.  Rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(119);
+SELECT plan(120);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 CREATE ROLE ts_priv_user LOGIN IN ROLE textseq_user;
@@ -288,6 +288,8 @@ SELECT lives_ok($$SELECT textseq.enroll('user seq', (SELECT id FROM textseq.lead
 SELECT is((SELECT enrolled_by::text FROM textseq.enrollment e JOIN textseq.lead l ON l.id = e.lead_id
 			WHERE l.first_name = 'Ann'), 'ts_priv_user', 'user: the enrollment records who enrolled the lead');
 SELECT is(textseq.cancel(:e_queue), 1, 'user: cancel an enrollment cancels its waiting message');
+SELECT is(textseq.cancel('user seq', (SELECT id FROM textseq.lead WHERE first_name = 'Ann')), 1,
+		  'user: cancel by sequence name and lead');
 SELECT is(textseq.cancel(:e_sending), 0, 'user: cancel never touches a message being sent');
 SELECT is(textseq.cancel(:e_maybe), 0, 'user: nor one that may have been sent');
 SELECT lives_ok($$SELECT textseq.opt_out('+12015550172', 'web form')$$, 'user: opt a phone out');

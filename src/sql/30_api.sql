@@ -152,7 +152,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'To remove it, DELETE FROM textseq.account_secret WHERE account_id = the account''s id.';
 	END IF;
-	INSERT INTO textseq.account_secret AS s (account_id, secret)
+	INSERT INTO textseq.account_secret (account_id, secret)
 	VALUES (aid, set_account_secret.secret)
 	ON CONFLICT (account_id) DO UPDATE SET secret = EXCLUDED.secret;
 END

@@ -32,7 +32,7 @@ PG_CPPFLAGS = -iquote $(srcdir)/src -iquote $(srcdir)/src/core -Wall -Wextra -We
               -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
               -Wno-cast-function-type
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK  = -lcurl -lphonenumber -lprotobuf -lstdc++
+SHLIB_LINK  = -lcurl -lphonenumber -lprotobuf -lstdc++ -lcrypto
 EXTRA_CLEAN = $(DATA_built) results .deps src/.deps src/core/.deps src/fn/.deps src/provider/.deps src/worker/.deps regression.diffs regression.out \
               test/fuzz/bin test/unit/bin test/mock/textseq-mock
 

@@ -2,7 +2,8 @@
  *
  * textseq.c
  *	  Library entry point: refuses to load unless preloaded, defines the
- *	  textseq.* settings.
+ *	  textseq.* settings, installs the hooks (shared memory, wake-at-commit,
+ *	  log redaction) and registers the launcher.
  *
  * The dispatch worker needs shared_preload_libraries, so a late load (by
  * CREATE EXTENSION in a server that does not preload us) is refused with a
@@ -33,6 +34,7 @@ int			textseq_reconcile_after_s = 20;
 int			textseq_unreachable_retries = 3;
 char	   *textseq_worker_role = NULL;
 int			textseq_delivery_unknown_after_s = 72 * 3600;
+bool		textseq_dump_secrets = false;
 
 void		_PG_init(void);
 
@@ -113,6 +115,11 @@ define_settings(void)
 							   "Region (ISO 3166 code) assumed for phone numbers written without a country code.",
 							   NULL, &textseq_default_region, "US",
 							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("textseq.dump_secrets",
+							 "Whether pg_dump includes provider credentials (textseq.account_secret).",
+							 "Set it for the dumping session only, e.g. PGOPTIONS='-c textseq.dump_secrets=on'.",
+							 &textseq_dump_secrets, false,
+							 PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomStringVariable("textseq.test_now",
 							   "Fixed clock for tests (superuser only); empty means the real clock.",
 							   NULL, &textseq_test_now, "",
@@ -133,5 +140,6 @@ _PG_init(void)
 	MarkGUCPrefixReserved("textseq");
 	ts_shmem_register();
 	ts_hooks_install();
+	ts_redact_install();
 	ts_launcher_register();
 }

@@ -22,6 +22,12 @@ extern int	textseq_batch_size;
 extern char *textseq_test_now;
 extern char *textseq_default_region;
 
+/* in textseq.c: whether pg_dump's filter on account_secret lets rows through */
+extern bool textseq_dump_secrets;
+
+/* in fn/redact.c: keep credentials out of the server log */
+extern void ts_redact_install(void);
+
 /* in fn/clock.c: the clock every rule reads (settable for tests) */
 extern TimestampTz textseq_now(void);
 

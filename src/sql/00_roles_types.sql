@@ -37,6 +37,12 @@ CREATE FUNCTION textseq.now() RETURNS timestamptz
 COMMENT ON FUNCTION textseq.now() IS
 	'Current transaction time, or the superuser-only setting textseq.test_now when set (tests)';
 
+-- Who called a SECURITY DEFINER function (there current_user is the owner).
+CREATE FUNCTION textseq._caller() RETURNS name
+	AS 'MODULE_PATHNAME', 'textseq_caller' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION textseq._caller() IS
+	'Internal: the role that called (the session''s role after SET ROLE), also inside SECURITY DEFINER functions';
+
 -- Forward-only status guard, one C trigger for messages, enrollments and bulks.
 CREATE FUNCTION textseq.status_transition_allowed(kind text, from_status text, to_status text)
 	RETURNS boolean AS 'MODULE_PATHNAME', 'textseq_status_allowed'

@@ -69,6 +69,7 @@ CREATE TABLE textseq.account (
 	account_sid text CHECK (account_sid IS NULL OR account_sid ~ '^AC[0-9a-fA-F]{32}$'),
 	messages_per_second numeric NOT NULL DEFAULT 100 CHECK (messages_per_second > 0),
 	status_callback_url text,
+	webhook_public_key text CHECK (webhook_public_key ~ '^[A-Za-z0-9+/]{43}=$'),
 	paused boolean NOT NULL DEFAULT false,
 	paused_reason text,
 	paused_at timestamptz,
@@ -76,6 +77,8 @@ CREATE TABLE textseq.account (
 	CHECK (provider <> 'twilio' OR account_sid IS NOT NULL)
 );
 COMMENT ON TABLE textseq.account IS 'SMS provider accounts (twilio, telnyx or dry_run); no secrets here';
+COMMENT ON COLUMN textseq.account.webhook_public_key IS
+	'Telnyx: the account''s Ed25519 public key (base64, from the portal) that checks webhook signatures';
 
 CREATE TABLE textseq.account_secret (
 	account_id int PRIMARY KEY REFERENCES textseq.account (id) ON DELETE CASCADE,

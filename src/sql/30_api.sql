@@ -3,8 +3,10 @@
 -- clear errors.
 
 -- A contact's phone is normalised to E.164 and its per-phone state created.
+-- SECURITY DEFINER: users may not insert phone rows (a row's line type and
+-- validity are verdicts); this creates one with libphonenumber's, nothing else.
 CREATE FUNCTION textseq._contact_normalize() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	norm text;
 BEGIN
@@ -94,8 +96,10 @@ COMMENT ON FUNCTION textseq._template_version_check() IS
 CREATE TRIGGER template_version_check BEFORE INSERT OR UPDATE ON textseq.template_version
 	FOR EACH ROW EXECUTE FUNCTION textseq._template_version_check();
 
+-- SECURITY DEFINER: users may not write templates directly (a current_version
+-- without its text, or an edited version, would strand queued messages).
 CREATE FUNCTION textseq.save_template(name text, body text, media_urls text[] DEFAULT '{}')
-RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	tid int;
 	ver int;
@@ -104,8 +108,8 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT template_name_key
 		DO UPDATE SET current_version = t.current_version + 1, updated_at = now()
 	RETURNING t.id, t.current_version INTO tid, ver;
-	INSERT INTO textseq.template_version (template_id, version, body, media_urls)
-	VALUES (tid, ver, body, coalesce(media_urls, '{}'));
+	INSERT INTO textseq.template_version (template_id, version, body, media_urls, created_by)
+	VALUES (tid, ver, body, coalesce(media_urls, '{}'), textseq._caller());
 	RETURN tid;
 END
 $$;
@@ -116,7 +120,7 @@ COMMENT ON FUNCTION textseq.save_template(text, text, text[]) IS
 CREATE FUNCTION textseq.create_account(name text, provider text, account_sid text DEFAULT NULL,
 									   secret text DEFAULT NULL, base_url text DEFAULT NULL,
 									   messages_per_second numeric DEFAULT 100)
-RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	aid int;
 BEGIN
@@ -131,6 +135,30 @@ END
 $$;
 COMMENT ON FUNCTION textseq.create_account(text, text, text, text, text, numeric) IS
 	'Create a provider account (twilio, telnyx or dry_run) with its credential; admin only';
+
+-- Replace (or set) an account's credential.  Say it with this function rather
+-- than an UPDATE: the server log redacts statements that name it (src/fn/redact.c).
+CREATE FUNCTION textseq.set_account_secret(account text, secret text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	aid int;
+BEGIN
+	SELECT a.id INTO aid FROM textseq.account a WHERE a.name = account;
+	IF aid IS NULL THEN
+		RAISE EXCEPTION 'account "%" does not exist', account USING ERRCODE = 'undefined_object';
+	END IF;
+	IF set_account_secret.secret IS NULL OR set_account_secret.secret = '' THEN
+		RAISE EXCEPTION 'a credential must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'To remove it, DELETE FROM textseq.account_secret WHERE account_id = the account''s id.';
+	END IF;
+	INSERT INTO textseq.account_secret (account_id, secret)
+	VALUES (aid, set_account_secret.secret)
+	ON CONFLICT (account_id) DO UPDATE SET secret = EXCLUDED.secret;
+END
+$$;
+COMMENT ON FUNCTION textseq.set_account_secret(text, text) IS
+	'Set or replace an account''s credential (Twilio auth token or Telnyx API key); admin only';
 
 -- Pausing an account holds its messages in the queue (the claim skips them);
 -- resuming wakes the worker at commit.  The worker pauses an account itself

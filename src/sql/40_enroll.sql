@@ -97,10 +97,12 @@ $$;
 COMMENT ON FUNCTION textseq._advance(bigint[], timestamptz[]) IS
 	'Advance enrollments to their next step and queue it (delay counted from base)';
 
--- Enroll one lead in a sequence ("launch to a single lead").
+-- Enroll one lead in a sequence ("launch to a single lead").  SECURITY
+-- DEFINER: users may not write enrollments or messages themselves; this
+-- queues the first step with the template version and signature current now.
 CREATE FUNCTION textseq.enroll(sequence bigint, lead bigint, sender int DEFAULT NULL,
 							   start_at timestamptz DEFAULT NULL)
-RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	first_step int;
 	eid bigint;
@@ -119,8 +121,9 @@ BEGIN
 		RAISE EXCEPTION 'lead % does not exist', lead USING ERRCODE = 'undefined_object';
 	END IF;
 	sid := textseq._pick_sender(lead, sender);
-	INSERT INTO textseq.enrollment (sequence_id, lead_id, sender_id, current_step, enrolled_at)
-	VALUES (sequence, lead, sid, first_step, textseq.now())
+	INSERT INTO textseq.enrollment (sequence_id, lead_id, sender_id, current_step, enrolled_at,
+									enrolled_by)
+	VALUES (sequence, lead, sid, first_step, textseq.now(), textseq._caller())
 	ON CONFLICT (sequence_id, lead_id) WHERE status = 'pending' DO NOTHING
 	RETURNING id INTO eid;
 	IF eid IS NULL THEN
@@ -144,9 +147,11 @@ $$;
 COMMENT ON FUNCTION textseq.enroll(text, bigint, int, timestamptz) IS
 	'Enroll a lead in the sequence of this name';
 
--- Cancel an enrollment and every message of it still waiting.
+-- Cancel an enrollment and every message of it still waiting.  SECURITY
+-- DEFINER: users may not change message statuses themselves; this never
+-- touches a message already claimed (sending, maybe_sent) or handed over.
 CREATE FUNCTION textseq.cancel(enrollment bigint) RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n int;
 BEGIN

@@ -29,21 +29,26 @@ BEGIN
 			USING ERRCODE = 'array_subscript_error';
 	END IF;
 	-- What the provider said about the number itself is stored first ...
-	IF 'omitted_invalid' = ANY(statuses) OR 'omitted_landline' = ANY(statuses)
-	   OR 'omitted_opted_out' = ANY(statuses) THEN
+	IF 'omitted_invalid' = ANY(statuses) OR 'omitted_landline' = ANY(statuses) THEN
 	UPDATE textseq.phone p
 	   SET invalid = p.invalid OR v.status = 'omitted_invalid',
 		   invalid_reason = CASE WHEN v.status = 'omitted_invalid' THEN v.error_text ELSE p.invalid_reason END,
 		   line_type = CASE WHEN v.status = 'omitted_landline' THEN 'landline' ELSE p.line_type END,
-		   opted_out = p.opted_out OR v.status = 'omitted_opted_out',
-		   opted_out_at = CASE WHEN v.status = 'omitted_opted_out' AND NOT p.opted_out THEN now_ts
-							   ELSE p.opted_out_at END,
 		   updated_at = now_ts
 	  FROM unnest(message_ids, statuses, error_texts) AS v(id, status, error_text)
 	  JOIN textseq.message m ON m.id = v.id AND m.id = ANY(message_ids)
 							AND m.status IN ('sending', 'maybe_sent')
 	 WHERE p.e164 = m.phone
-	   AND v.status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out');
+	   AND v.status IN ('omitted_invalid', 'omitted_landline');
+	END IF;
+	-- (opt-outs through the one place that opts phones out)
+	IF 'omitted_opted_out' = ANY(statuses) THEN
+		PERFORM textseq._opt_out(ARRAY(
+			SELECT m.phone
+			  FROM unnest(message_ids, statuses) AS v(id, status)
+			  JOIN textseq.message m ON m.id = v.id AND m.id = ANY(message_ids)
+									AND m.status IN ('sending', 'maybe_sent')
+			 WHERE v.status = 'omitted_opted_out' AND m.phone IS NOT NULL), 'provider answer');
 	END IF;
 	-- ... so that a landline or invalid verdict sends the message to the lead's
 	-- next textable number instead of ending it.  Never after an opt-out: a

@@ -1,9 +1,16 @@
--- 90_grants.sql: who may do what (SPEC section 11).
---   textseq_admin  provider accounts, credentials, settings (and everything textseq_user can)
---   textseq_user   templates, sequences, leads, launches, reports
---   textseq_worker the dispatch worker's own login role: claims, records, reconciles
--- Provider credentials (account_secret) are readable by textseq_admin and the
--- worker only, never through a view.
+-- 90_grants.sql: who may do what (SPEC section 11; docs/operations.md "Roles and
+-- grants" is this file in prose, and test/sql/privileges.sql proves every line).
+--   textseq_user   templates, sequences, leads and contacts, launches, reports
+--   textseq_admin  provider accounts, credentials, quiet-hours data, opt-in,
+--                  unverified delivery reports (and everything textseq_user may)
+--   textseq_worker the dispatch worker's own login role: claim, record, reconcile
+--   PUBLIC         nothing (no USAGE on the schema, no EXECUTE on any function)
+-- Direct table writes are granted only where no invariant can be broken.
+-- Everything that moves a message or enrollment status, writes a phone
+-- verdict, a provider id or a delivery event, or a template version goes
+-- through a SECURITY DEFINER function with a pinned search_path that checks
+-- what it is given.  Provider credentials (account_secret) are readable by
+-- textseq_admin and the worker only, never through a view.
 
 DO $$
 BEGIN
@@ -14,67 +21,125 @@ END
 $$;
 COMMENT ON ROLE textseq_worker IS 'The textseq dispatch worker (no password: it is used by the background worker only)';
 
+-- PUBLIC: nothing.  (New functions are executable by PUBLIC by default: the
+-- catalog-wide test in privileges.sql fails until they are classified below.)
+REVOKE ALL ON SCHEMA textseq FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA textseq FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA textseq FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA textseq FROM PUBLIC;
-GRANT USAGE ON SCHEMA textseq TO PUBLIC;
+GRANT USAGE ON SCHEMA textseq TO textseq_user, textseq_worker;
 
--- Pure functions anyone may call.
-GRANT EXECUTE ON FUNCTION textseq.now(), textseq.status_transition_allowed(text, text, text),
-	textseq.render(text, jsonb), textseq.template_check(text, regclass),
-	textseq.template_validate(text), textseq.sms_segments(text), textseq.smart_encode(text),
-	textseq.normalize_phone(text, text), textseq.try_normalize_phone(text, text),
-	textseq.phone_info(text), textseq.phone_time_zones(text), textseq.phone_line_type(text),
-	textseq.consent_verdict(text), textseq.branch_matches(text, text, text, text),
-	textseq.branch_check(text, text, text)
-	TO PUBLIC;
-
--- Users: everything but accounts and credentials.
-GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.phone,
-	textseq.template, textseq.template_version, textseq.sequence, textseq.step,
-	textseq.bulk, textseq.enrollment TO textseq_user;
-GRANT SELECT ON textseq.message, textseq.sender, textseq.phone_tz_prefix,
-	textseq.area_code_region, textseq.quiet_rule, textseq.delivery_event,
+-- ---- textseq_user --------------------------------------------------------------
+-- Leads, contacts, sequences and steps: plain rows of the user's own data.
+GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.sequence,
+	textseq.step TO textseq_user;
+-- Read-only: what the API and reports show.  Writes go through functions.
+GRANT SELECT ON textseq.phone, textseq.template, textseq.template_version, textseq.bulk,
+	textseq.enrollment, textseq.message, textseq.delivery_event, textseq.sender,
+	textseq.phone_tz_prefix, textseq.area_code_region, textseq.quiet_rule,
 	textseq.queue_health, textseq.worker_status TO textseq_user;
-GRANT UPDATE (status, finished_at) ON textseq.message TO textseq_user;
-GRANT INSERT ON textseq.message TO textseq_user;
+-- A phone's time zone override is CRM data; its verdicts are not.
+GRANT UPDATE (time_zone) ON textseq.phone TO textseq_user;
 GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.account TO textseq_user;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_user;
-REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
+
+-- Pure functions, lookups the user-facing ones call, and the user API.
+GRANT EXECUTE ON FUNCTION
+	textseq.now(), textseq.status_transition_allowed(text, text, text),
+	textseq.render(text, jsonb), textseq.template_check(text, regclass),
+	textseq.template_validate(text), textseq.render_cache_stats(),
+	textseq.sms_segments(text), textseq.smart_encode(text),
+	textseq.normalize_phone(text, text), textseq.try_normalize_phone(text, text),
+	textseq.phone_parse(text), textseq.phone_info(text), textseq.phone_time_zones(text),
+	textseq.phone_line_type(text), textseq.zone_is_us(text), textseq._prefix_zones(text),
+	textseq.phone_zones(text), textseq.phone_region(text),
+	textseq.next_send_time(timestamptz, text[], text, time, time, int[]),
+	textseq.next_send_time(timestamptz, text, bigint),
+	textseq.window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz),
+	textseq.lead_data(textseq.lead),
+	textseq.consent_verdict(text), textseq.branch_matches(text, text, text, text),
+	textseq.branch_check(text, text, text),
+	textseq.twilio_signature_valid(text, jsonb, text, text),
+	textseq._hmac_sha1_base64(text, text), textseq._timingsafe_equal(text, text),
+	textseq.telnyx_signature_valid(text, text, text, text),
+	textseq._sequence_id(text), textseq._template_id(text),
+	textseq._worker_slots(),
+	-- invoker: write only the user's own tables
+	textseq.add_lead(text, text, text[], text, text, jsonb),
+	textseq.create_sequence(text, boolean, interval, time, time, interval, boolean, boolean),
+	textseq.add_step(text, text, interval),
+	textseq.enroll(text, bigint, int, timestamptz), textseq.cancel(text, bigint),
+	-- SECURITY DEFINER: the only way to these writes
+	textseq.save_template(text, text, text[]),
+	textseq.enroll(bigint, bigint, int, timestamptz), textseq.cancel(bigint),
+	textseq.opt_out(text, text),
+	textseq.delivery_webhook(text, text, jsonb, text, text, text)
+	TO textseq_user;
+
+-- ---- textseq_admin (a member of textseq_user, see 00_roles_types.sql) ----------
+GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret, textseq.sender,
+	textseq.quiet_rule, textseq.area_code_region TO textseq_admin;
+GRANT USAGE ON SEQUENCE textseq.quiet_rule_id_seq TO textseq_admin;
+GRANT EXECUTE ON FUNCTION
+	textseq.create_account(text, text, text, text, text, numeric),
+	textseq.set_account_secret(text, text),
 	textseq.add_sender(text, text, text, numeric),
 	textseq.pause_account(text, text), textseq.resume_account(text),
-	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
-	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
-	FROM textseq_user;
-
--- Admins: accounts, senders, credentials.
-GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret, textseq.sender
+	textseq._wake_worker(timestamptz),
+	-- SECURITY DEFINER
+	textseq.opt_in(text, text),
+	textseq.delivery_report(text, jsonb, text)
 	TO textseq_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.quiet_rule, textseq.area_code_region TO textseq_admin;
-GRANT EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, numeric),
-	textseq.add_sender(text, text, text, numeric),
-	textseq.pause_account(text, text), textseq.resume_account(text) TO textseq_admin;
 
--- The worker: read what it sends, write outcomes.
-GRANT SELECT ON ALL TABLES IN SCHEMA textseq TO textseq_worker;
-GRANT UPDATE ON textseq.message, textseq.enrollment, textseq.phone, textseq.bulk,
-	textseq.delivery_event TO textseq_worker;
+-- ---- textseq_worker ------------------------------------------------------------
+-- Exactly what claim, record_results, reconciliation, sweep and the worker's
+-- own statements (src/worker/*.c) read and write, and the functions they call.
+GRANT SELECT ON textseq.account, textseq.account_secret, textseq.sender, textseq.lead,
+	textseq.contact, textseq.phone, textseq.sequence, textseq.step, textseq.template,
+	textseq.template_version, textseq.enrollment, textseq.message, textseq.delivery_event,
+	textseq.quiet_rule TO textseq_worker;
+GRANT INSERT (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id, template_id,
+			  template_version, signature, due_at, run_at, expires_at)
+	ON textseq.message TO textseq_worker;
+GRANT UPDATE (status, phone, body, body_hash, segments, attempts, claimed_at, sent_at,
+			  finished_at, run_at, provider_id, error_code, error_text)
+	ON textseq.message TO textseq_worker;
+GRANT UPDATE (status, current_step, finished_at) ON textseq.enrollment TO textseq_worker;
+GRANT UPDATE (invalid, invalid_reason, line_type, opted_out, opted_out_at, updated_at)
+	ON textseq.phone TO textseq_worker;
+GRANT UPDATE (message_id, applied_status) ON textseq.delivery_event TO textseq_worker;
 GRANT UPDATE (paused, paused_reason, paused_at) ON textseq.account TO textseq_worker;
-GRANT INSERT ON textseq.message TO textseq_worker;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_worker;
+GRANT EXECUTE ON FUNCTION
+	textseq.claim(int, jsonb), textseq._claim_within_budget(textseq._candidate[], jsonb),
+	textseq._claim_candidates(int, timestamptz, jsonb),
+	textseq._claim_cap_and_duplicates(textseq._candidate[], timestamptz),
+	textseq._claim_apply(textseq._candidate[], timestamptz),
+	textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
+	textseq._advance(bigint[], timestamptz[]), textseq._queue_current(bigint[], timestamptz[]),
+	textseq._apply_early_events(text[]), textseq._apply_delivery_events(bigint[]),
+	textseq._delivery_status(text, text), textseq._code_outcome(text, int),
+	textseq._opt_out(text[], text),
+	textseq._recover_in_flight(), textseq._maybe_sent_due(int), textseq._reconcile_later(bigint),
+	textseq._next_due(), textseq.sweep(), textseq._wake_worker(timestamptz),
+	textseq.now(), textseq.status_transition_allowed(text, text, text),
+	textseq.render(text, jsonb), textseq.smart_encode(text), textseq.sms_segments(text),
+	textseq.next_send_time(timestamptz, text[], text, time, time, int[]),
+	textseq.window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz)
+	TO textseq_worker;
 
--- Sending a raw test request is for superusers only (the C code checks too).
-REVOKE EXECUTE ON FUNCTION
-	textseq._provider_probe(text, text, text, text, text, text, text, int),
-	textseq._provider_lookup(text, text, text, text, text, text, text, timestamptz, int)
-	FROM textseq_user, textseq_worker;
+-- Everything else (triggers, the internals of definer functions, _caller,
+-- the provider probes) is for superusers only: no grant.
 
 -- pg_dump keeps the data of extension tables only when they are marked (one
--- call per statement: each updates the pg_extension row).
+-- call per statement: each updates the pg_extension row).  Credentials only
+-- when the dumping session asks for them (textseq.dump_secrets = on): a dump
+-- is copied and kept in more places than the database.
 DO $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'account_secret', 'sender',
+	PERFORM pg_catalog.pg_extension_config_dump('textseq.account_secret'::regclass,
+		'WHERE pg_catalog.current_setting(''textseq.dump_secrets'', true) = ''on''');
+	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
 							 'enrollment', 'message', 'delivery_event'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');

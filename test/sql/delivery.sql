@@ -7,7 +7,7 @@
 -- (textseq.test_now); everything is rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(60);
+SELECT plan(75);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 \o /dev/null
@@ -29,13 +29,17 @@ INSERT INTO who (name, phone, sid) VALUES
 	('g', '+12015550127', 'SM00000000000000000000000000000010'),
 	('h', '+12015550128', '40317159-fb0a-4f6f-8a7b-5f8b3c2d1e0a'),
 	('i', '+12015550129', '40317159-fb0a-4f6f-8a7b-5f8b3c2d1e0b'),
-	('j', '+12015550130', 'SM00000000000000000000000000000011');
+	('j', '+12015550130', 'SM00000000000000000000000000000011'),
+	('k', '+12015550131', '40317159-fb0a-4f6f-8a7b-5f8b3c2d1e0c'),
+	('l', '+12015550132', '40317159-fb0a-4f6f-8a7b-5f8b3c2d1e0d'),
+	('m', '+12015550133', 'SM00000000000000000000000000000012'),
+	('n', '+12015550134', 'SM00000000000000000000000000000013');
 UPDATE who SET lead = textseq.add_lead(name, NULL, ARRAY[phone]);
 SELECT count(textseq.enroll('dlr', lead)) FROM who;
 CREATE TEMP TABLE claimed AS SELECT * FROM textseq.claim(100);
 UPDATE who SET msg = c.message_id FROM claimed c WHERE c.to_phone = who.phone;
 \o
-SELECT is((SELECT count(*)::int FROM who WHERE msg IS NOT NULL), 10, 'setup: every case has a claimed message');
+SELECT is((SELECT count(*)::int FROM who WHERE msg IS NOT NULL), 14, 'setup: every case has a claimed message');
 
 -- helpers: a Twilio status callback, a Telnyx webhook, a case's message status
 CREATE FUNCTION pg_temp.tw(sid text, st text, code text DEFAULT NULL) RETURNS text
@@ -73,10 +77,10 @@ SELECT is((SELECT count(*)::int FROM textseq.delivery_event WHERE message_id IS 
 		  'early reports are kept, not yet matched to a message');
 SELECT is(pg_temp.st('e'), 'sending', 'an early report does not touch the message yet');
 
--- the record step (all but h and i are Twilio sends)
+-- the record step (all but h, i, k and l are Twilio sends)
 SELECT is(textseq.record_results(ARRAY(SELECT msg FROM who ORDER BY name),
-								 array_fill('outbox'::textseq.message_status, ARRAY[10]),
-								 ARRAY(SELECT sid FROM who ORDER BY name)), 10, 'record the ten sends');
+								 array_fill('outbox'::textseq.message_status, ARRAY[14]),
+								 ARRAY(SELECT sid FROM who ORDER BY name)), 14, 'record the fourteen sends');
 SELECT is(pg_temp.st('e'), 'sent', 'an early delivered report is applied when the send is recorded');
 SELECT is(pg_temp.st('f'), 'error', 'an early undelivered report too');
 SELECT is((SELECT error_code FROM textseq.message WHERE id = (SELECT msg FROM who WHERE name = 'f')), 30005,
@@ -174,6 +178,26 @@ SELECT throws_ok($$SELECT textseq.delivery_report('twilio', '{"MessageSid": "SM1
 				 '22023', NULL, 'a non-numeric ErrorCode');
 SELECT is((SELECT count(*)::int FROM textseq.delivery_event), 22, 'refused payloads are not logged');
 
+-- What a code says about the number comes from the worker's code table, per provider
+-- (the same verdicts at send time and in reports, Telnyx's included)
+SELECT is(pg_temp.tx((SELECT sid FROM who WHERE name = 'k'), 'delivery_failed', 'message.finalized', '40300'), 'error',
+		  'telnyx 40300 (blocked after STOP) -> error');
+SELECT ok((SELECT opted_out FROM textseq.phone WHERE e164 = '+12015550131'), 'telnyx 40300 opts the phone out');
+SELECT is((SELECT opted_out_at FROM textseq.phone WHERE e164 = '+12015550131'), '2026-11-23 18:00:00+00'::timestamptz,
+		  'at the time of the report');
+SELECT is(pg_temp.tx((SELECT sid FROM who WHERE name = 'l'), 'delivery_failed', 'message.finalized', '40012'), 'error',
+		  'telnyx 40012 (invalid destination) -> error');
+SELECT ok((SELECT invalid FROM textseq.phone WHERE e164 = '+12015550132'), 'telnyx 40012 marks the phone invalid');
+SELECT is(pg_temp.tw((SELECT sid FROM who WHERE name = 'm'), 'undelivered', '21635'), 'error', 'twilio 21635 -> error');
+SELECT is((SELECT line_type FROM textseq.phone WHERE e164 = '+12015550133'), 'landline',
+		  'twilio 21635 (not a mobile number) marks the phone landline, as at send time');
+SELECT is(pg_temp.tw((SELECT sid FROM who WHERE name = 'n'), 'undelivered', '40300'), 'error',
+		  'a twilio report with a telnyx-only code -> error');
+SELECT ok(NOT (SELECT opted_out FROM textseq.phone WHERE e164 = '+12015550134'),
+		  'but another provider''s code does not opt the phone out');
+SELECT ok(NOT (SELECT opted_out OR invalid OR line_type = 'landline' FROM textseq.phone WHERE e164 = '+12015550121'),
+		  'a delivered report leaves the number alone');
+
 -- Twilio's request signature: the worked example of twilio.com/docs/usage/security
 SELECT ok(textseq.twilio_signature_valid('https://mycompany.com/myapp.php?foo=1&bar=2',
 		  '{"CallSid": "CA1234567890ABCDE", "Caller": "+14158675310", "Digits": "1234",
@@ -191,6 +215,19 @@ SELECT ok(NOT textseq.twilio_signature_valid('https://mycompany.com/myapp.php?fo
 		  '{"CallSid": "CA1234567890ABCDE", "Caller": "+14158675310", "Digits": "1234",
 			"From": "+14158675310", "To": "+18005551212"}', 'GvWf1cFY/Q7PnoempGyD5oXAezc=', '12346'),
 		  'twilio signature: another auth token is refused');
+
+-- fails closed: a missing URL, signature or token is false, never NULL (NOT NULL lets a request in)
+SELECT is(textseq.twilio_signature_valid(NULL, '{"a": "1"}', 'GvWf1cFY/Q7PnoempGyD5oXAezc=', '12345'), false,
+		  'twilio signature: a NULL url is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{"a": "1"}', NULL, '12345'), false,
+		  'twilio signature: a NULL signature is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{"a": "1"}',
+		  'GvWf1cFY/Q7PnoempGyD5oXAezc=', NULL), false, 'twilio signature: a NULL auth token is false');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{}',
+		  textseq._hmac_sha1_base64('', 'https://mycompany.com/myapp.php'), ''), false,
+		  'twilio signature: an empty auth token is false, even with the signature it would give');
+SELECT is(textseq.twilio_signature_valid('https://mycompany.com/myapp.php', '{}', '', '12345'), false,
+		  'twilio signature: an empty signature is false');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -70,6 +70,12 @@ CREATE TABLE textseq.account (
 	messages_per_second numeric NOT NULL DEFAULT 100 CHECK (messages_per_second > 0),
 	status_callback_url text,
 	webhook_public_key text CHECK (webhook_public_key ~ '^[A-Za-z0-9+/]{43}=$'),
+	help_reply text DEFAULT 'Reply STOP to unsubscribe. Msg & data rates may apply.'
+		CHECK (char_length(help_reply) BETWEEN 1 AND 320),
+	opt_out_reply text DEFAULT 'You are unsubscribed and will receive no more messages. Reply START to resubscribe.'
+		CHECK (char_length(opt_out_reply) BETWEEN 1 AND 320),
+	opt_in_reply text DEFAULT 'You are resubscribed. Reply STOP to unsubscribe.'
+		CHECK (char_length(opt_in_reply) BETWEEN 1 AND 320),
 	paused boolean NOT NULL DEFAULT false,
 	paused_reason text,
 	paused_at timestamptz,
@@ -77,6 +83,9 @@ CREATE TABLE textseq.account (
 	CHECK (provider <> 'twilio' OR account_sid IS NOT NULL)
 );
 COMMENT ON TABLE textseq.account IS 'SMS provider accounts (twilio, telnyx or dry_run); no secrets here';
+COMMENT ON COLUMN textseq.account.help_reply IS 'Reply to HELP/INFO (NULL: none); never sent to an opted-out phone';
+COMMENT ON COLUMN textseq.account.opt_out_reply IS 'The one confirmation an opt-out gets, no marketing (NULL: none)';
+COMMENT ON COLUMN textseq.account.opt_in_reply IS 'Reply when START/UNSTOP/YES opts a phone back in (NULL: none)';
 COMMENT ON COLUMN textseq.account.webhook_public_key IS
 	'Telnyx: the account''s Ed25519 public key (base64, from the portal) that checks webhook signatures';
 
@@ -138,6 +147,9 @@ CREATE TABLE textseq.sequence (
 	window_days int[] NOT NULL DEFAULT '{0,1,2,3,4,5,6}'
 		CHECK (window_days <@ '{0,1,2,3,4,5,6}' AND cardinality(window_days) >= 1),
 	stop_on_reply boolean NOT NULL DEFAULT true,
+	note_conversations boolean NOT NULL DEFAULT false,
+	opted_out_tag text CHECK (opted_out_tag <> ''),
+	invalid_tag text CHECK (invalid_tag <> ''),
 	smart_encoding boolean NOT NULL DEFAULT false,
 	frequency_cap int CHECK (frequency_cap IS NULL OR frequency_cap >= 1),
 	frequency_window interval NOT NULL DEFAULT '24 hours'
@@ -147,6 +159,11 @@ CREATE TABLE textseq.sequence (
 );
 COMMENT ON TABLE textseq.sequence IS 'Drip sequences and their settings (duplicates, expiry, send window, cap)';
 COMMENT ON COLUMN textseq.sequence.window_days IS 'Days the window is open, 0 = Sunday';
+COMMENT ON COLUMN textseq.sequence.stop_on_reply IS
+	'A reply finishes the enrollment (finished_responded) unless its step waits for replies';
+COMMENT ON COLUMN textseq.sequence.note_conversations IS 'Note every reply of a conversation on the lead (textseq.lead_note)';
+COMMENT ON COLUMN textseq.sequence.opted_out_tag IS 'Tag for the lead when its enrollment ends opted out';
+COMMENT ON COLUMN textseq.sequence.invalid_tag IS 'Tag for the lead when its enrollment ends on an invalid number';
 COMMENT ON COLUMN textseq.sequence.frequency_cap IS 'At most this many automated texts per phone per frequency_window';
 
 CREATE TABLE textseq.step (
@@ -155,9 +172,13 @@ CREATE TABLE textseq.step (
 	kind text NOT NULL DEFAULT 'send' CHECK (kind IN ('send', 'wait_reply')),
 	delay interval NOT NULL DEFAULT '0' CHECK (delay >= '0'),
 	template_id int REFERENCES textseq.template (id),
+	timeout interval CHECK (timeout >= '1 minute' AND timeout <= '90 days'),
 	PRIMARY KEY (sequence_id, position),
-	CHECK (kind <> 'send' OR template_id IS NOT NULL)
+	CHECK (kind <> 'send' OR template_id IS NOT NULL),
+	CHECK ((kind = 'wait_reply') = (timeout IS NOT NULL))
 );
+COMMENT ON COLUMN textseq.step.timeout IS
+	'wait_reply steps: with no reply within this long the enrollment finishes finished_no_response';
 COMMENT ON TABLE textseq.step IS 'Steps of a sequence; delay counts from the previous step''s send';
 
 -- Bulk launches.
@@ -188,9 +209,16 @@ CREATE TABLE textseq.enrollment (
 	current_step int NOT NULL DEFAULT 1,
 	enrolled_at timestamptz NOT NULL DEFAULT now(),
 	enrolled_by name NOT NULL DEFAULT current_user,
+	wait_until timestamptz,
+	responded_at timestamptz,
 	finished_at timestamptz
 );
 CREATE INDEX enrollment_lead_idx ON textseq.enrollment (lead_id);
+CREATE INDEX enrollment_wait_idx ON textseq.enrollment (wait_until)
+	WHERE status = 'pending' AND wait_until IS NOT NULL;
+COMMENT ON COLUMN textseq.enrollment.wait_until IS
+	'At a wait_reply step: when it times out (finished_no_response); NULL otherwise';
+COMMENT ON COLUMN textseq.enrollment.responded_at IS 'When the lead last replied during this enrollment';
 CREATE INDEX enrollment_bulk_idx ON textseq.enrollment (bulk_id) WHERE bulk_id IS NOT NULL;
 CREATE UNIQUE INDEX enrollment_one_pending_idx ON textseq.enrollment (sequence_id, lead_id)
 	WHERE status = 'pending';
@@ -201,14 +229,16 @@ COMMENT ON TABLE textseq.enrollment IS 'One lead''s run through one sequence; at
 -- expiry counts from.
 CREATE TABLE textseq.message (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	enrollment_id bigint NOT NULL,
+	kind text NOT NULL DEFAULT 'sequence'
+		CHECK (kind IN ('sequence', 'confirmation', 'help', 'one_off')),
+	enrollment_id bigint,
 	bulk_id bigint,
-	sequence_id bigint NOT NULL,
-	step int NOT NULL,
-	lead_id bigint NOT NULL,
+	sequence_id bigint,
+	step int,
+	lead_id bigint,
 	sender_id int NOT NULL,
-	template_id int NOT NULL,
-	template_version int NOT NULL,
+	template_id int,
+	template_version int,
 	signature text NOT NULL DEFAULT '',
 	status textseq.message_status NOT NULL DEFAULT 'in_queue',
 	due_at timestamptz NOT NULL,
@@ -226,7 +256,13 @@ CREATE TABLE textseq.message (
 	error_code int,
 	error_text text,
 	idempotency_key uuid NOT NULL DEFAULT gen_random_uuid(),
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	-- a sequence step has its enrollment and template; a reply (opt-out
+	-- confirmation, help) has its phone and body from the start
+	CHECK (kind <> 'sequence' OR (enrollment_id IS NOT NULL AND sequence_id IS NOT NULL
+								  AND step IS NOT NULL AND lead_id IS NOT NULL
+								  AND template_id IS NOT NULL AND template_version IS NOT NULL)),
+	CHECK (kind NOT IN ('confirmation', 'help') OR (phone IS NOT NULL AND body IS NOT NULL))
 );
 CREATE INDEX message_due_idx ON textseq.message (sender_id, run_at)
 	WHERE status IN ('in_queue', 'held_quiet_hours', 'capped');
@@ -239,6 +275,9 @@ CREATE INDEX message_inflight_idx ON textseq.message (status)
 CREATE UNIQUE INDEX message_provider_id_idx ON textseq.message (provider_id)
 	WHERE provider_id IS NOT NULL;
 COMMENT ON TABLE textseq.message IS 'Outbound texts with their state; see docs/statuses.md';
+COMMENT ON COLUMN textseq.message.kind IS
+	'sequence (a step of an enrollment), confirmation (the one text an opt-out gets), help (the '
+	'reply to HELP/INFO), one_off (send_one)';
 COMMENT ON COLUMN textseq.message.due_at IS 'Intended send time; expiry counts from it';
 COMMENT ON COLUMN textseq.message.run_at IS 'Earliest time the claim may look at the message again';
 COMMENT ON COLUMN textseq.message.signature IS 'Sender signature snapshot taken at launch';

@@ -36,7 +36,7 @@ COMMENT ON FUNCTION textseq._pick_sender(bigint, int) IS
 
 -- Queue the message of each enrollment's current step, due at base + delay.
 -- Enrollments whose current step does not exist are finished (no response);
--- a wait_reply step queues nothing (the conversation engine takes over).
+-- a wait_reply step queues nothing and sets the enrollment's wait_until.
 CREATE FUNCTION textseq._queue_current(enrollment_ids bigint[], bases timestamptz[])
 RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
@@ -59,6 +59,17 @@ BEGIN
 	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending' AND st.kind = 'send';
 	GET DIAGNOSTICS queued = ROW_COUNT;
 
+	-- A wait_reply step queues nothing: the enrollment waits for a reply
+	-- (textseq.receive) until its timeout (the sweep finishes it then).
+	IF EXISTS (SELECT 1 FROM textseq.step st WHERE st.kind = 'wait_reply') THEN
+		UPDATE textseq.enrollment e
+		   SET wait_until = b.base + st.delay + st.timeout
+		  FROM unnest(enrollment_ids, bases) AS b(id, base), textseq.step st
+		 WHERE e.id = b.id AND e.id = ANY(enrollment_ids) AND e.status = 'pending'
+		   AND st.sequence_id = e.sequence_id AND st.position = e.current_step
+		   AND st.kind = 'wait_reply';
+	END IF;
+
 	UPDATE textseq.enrollment e
 	   SET status = 'finished_no_response', finished_at = now_ts
 	 WHERE e.id = ANY(enrollment_ids) AND e.status = 'pending'
@@ -78,7 +89,8 @@ BEGIN
 	-- One update per enrollment: past the last step it finishes here (a second
 	-- update of the same row would pay for its foreign-key checks again).
 	UPDATE textseq.enrollment e
-	   SET current_step = coalesce((SELECT min(st.position) FROM textseq.step st
+	   SET wait_until = NULL,
+		   current_step = coalesce((SELECT min(st.position) FROM textseq.step st
 									 WHERE st.sequence_id = e.sequence_id
 									   AND st.position > e.current_step),
 								   e.current_step + 1),

@@ -48,7 +48,7 @@ BEGIN
 			  FROM unnest(message_ids, statuses) AS v(id, status)
 			  JOIN textseq.message m ON m.id = v.id AND m.id = ANY(message_ids)
 									AND m.status IN ('sending', 'maybe_sent')
-			 WHERE v.status = 'omitted_opted_out' AND m.phone IS NOT NULL), 'provider answer');
+			 WHERE v.status = 'omitted_opted_out' AND m.phone IS NOT NULL), 'provider', 'send answer');
 	END IF;
 	-- ... so that a landline or invalid verdict sends the message to the lead's
 	-- next textable number instead of ending it.  Never after an opt-out: a

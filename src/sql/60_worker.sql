@@ -78,6 +78,7 @@ COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the work
 --  * outbox with no carrier receipt for textseq.delivery_unknown_after -> delivery_unknown;
 --  * waiting messages past their expiry that no claim will look at (paused
 --    account, inactive sender) -> expired, with their enrollments;
+--  * enrollments waiting for a reply past their step's timeout -> finished_no_response;
 --  * 'sending' rows older than any request can last (a batch whose outcome
 --    could not be recorded) -> maybe_sent, so reconciliation settles them.
 CREATE FUNCTION textseq.sweep() RETURNS int
@@ -104,6 +105,12 @@ BEGIN
 	total := total + coalesce(cardinality(gone), 0);
 	UPDATE textseq.enrollment SET status = 'expired', finished_at = now_ts
 	 WHERE id = ANY(gone) AND status = 'pending';
+
+	-- conversations that waited for a reply until their timeout
+	UPDATE textseq.enrollment SET status = 'finished_no_response', finished_at = now_ts, wait_until = NULL
+	 WHERE status = 'pending' AND wait_until <= now_ts;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
 
 	-- maybe_sent that reconciliation could not settle in a day: never resent, shown as unknown
 	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = now_ts,

@@ -90,7 +90,7 @@ BEGIN
 	  INTO n, opted_out;
 	-- an opt-out goes through the one place that opts phones out
 	IF opted_out IS NOT NULL THEN
-		PERFORM textseq._opt_out(opted_out, 'delivery report');
+		PERFORM textseq._opt_out(opted_out, 'provider', 'delivery report');
 	END IF;
 	RETURN n;
 END

@@ -32,12 +32,13 @@ GRANT USAGE ON SCHEMA textseq TO textseq_user, textseq_worker;
 -- ---- textseq_user --------------------------------------------------------------
 -- Leads, contacts, sequences and steps: plain rows of the user's own data.
 GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.sequence,
-	textseq.step TO textseq_user;
+	textseq.step, textseq.branch, textseq.keyword, textseq.lead_note TO textseq_user;
 -- Read-only: what the API and reports show.  Writes go through functions.
 GRANT SELECT ON textseq.phone, textseq.template, textseq.template_version, textseq.bulk,
 	textseq.enrollment, textseq.message, textseq.delivery_event, textseq.sender,
 	textseq.phone_tz_prefix, textseq.area_code_region, textseq.quiet_rule,
-	textseq.queue_health, textseq.worker_status TO textseq_user;
+	textseq.queue_health, textseq.worker_status, textseq.inbound, textseq.consent_event,
+	textseq.enrollments TO textseq_user;
 -- A phone's time zone override is CRM data; its verdicts are not.
 GRANT UPDATE (time_zone) ON textseq.phone TO textseq_user;
 GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.account TO textseq_user;
@@ -72,7 +73,15 @@ GRANT EXECUTE ON FUNCTION
 	textseq.save_template(text, text, text[]),
 	textseq.enroll(bigint, bigint, int, timestamptz), textseq.cancel(bigint),
 	textseq.opt_out(text, text),
-	textseq.delivery_webhook(text, text, jsonb, text, text, text)
+	textseq.delivery_webhook(text, text, jsonb, text, text, text),
+	-- inbound texts and conversations (invoker: sequence configuration and lead tags)
+	textseq.add_wait_step(text, interval),
+	textseq.add_branch(text, int, text, text, text, text, text, int, boolean),
+	textseq.add_keyword(text, text, text), textseq.tag_leads(bigint[], text),
+	textseq._tag_leads(bigint[], text),
+	-- SECURITY DEFINER
+	textseq.receive_webhook(text, text, jsonb, text, text, text),
+	textseq.finish_enrollments(bigint[]), textseq.send_one(bigint[], text, int)
 	TO textseq_user;
 
 -- ---- textseq_admin (a member of textseq_user, see 00_roles_types.sql) ----------
@@ -87,7 +96,8 @@ GRANT EXECUTE ON FUNCTION
 	textseq._wake_worker(timestamptz),
 	-- SECURITY DEFINER
 	textseq.opt_in(text, text),
-	textseq.delivery_report(text, jsonb, text)
+	textseq.delivery_report(text, jsonb, text),
+	textseq.receive(text, text, text, text, timestamptz, text[])
 	TO textseq_admin;
 
 -- ---- textseq_worker ------------------------------------------------------------
@@ -103,7 +113,7 @@ GRANT INSERT (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id, tem
 GRANT UPDATE (status, phone, body, body_hash, segments, attempts, claimed_at, sent_at,
 			  finished_at, run_at, provider_id, error_code, error_text)
 	ON textseq.message TO textseq_worker;
-GRANT UPDATE (status, current_step, finished_at) ON textseq.enrollment TO textseq_worker;
+GRANT UPDATE (status, current_step, finished_at, wait_until) ON textseq.enrollment TO textseq_worker;
 GRANT UPDATE (invalid, invalid_reason, line_type, opted_out, opted_out_at, updated_at)
 	ON textseq.phone TO textseq_worker;
 GRANT UPDATE (message_id, applied_status) ON textseq.delivery_event TO textseq_worker;
@@ -117,7 +127,7 @@ GRANT EXECUTE ON FUNCTION
 	textseq._advance(bigint[], timestamptz[]), textseq._queue_current(bigint[], timestamptz[]),
 	textseq._apply_early_events(text[]), textseq._apply_delivery_events(bigint[]),
 	textseq._delivery_status(text, text), textseq._code_outcome(text, int),
-	textseq._opt_out(text[], text),
+	textseq._opt_out(text[], text, text, bigint),
 	textseq._recover_in_flight(), textseq._maybe_sent_due(int), textseq._reconcile_later(bigint),
 	textseq._next_due(), textseq.sweep(), textseq._wake_worker(timestamptz),
 	textseq.now(), textseq.status_transition_allowed(text, text, text),
@@ -141,11 +151,13 @@ BEGIN
 		'WHERE pg_catalog.current_setting(''textseq.dump_secrets'', true) = ''on''');
 	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
-							 'enrollment', 'message', 'delivery_event'] LOOP
+							 'enrollment', 'message', 'delivery_event', 'consent_event', 'inbound',
+							 'keyword', 'branch', 'lead_note'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
 	END LOOP;
 	FOREACH t IN ARRAY ARRAY['lead', 'account', 'sender', 'template', 'sequence', 'bulk',
-							 'enrollment', 'message', 'delivery_event'] LOOP
+							 'enrollment', 'message', 'delivery_event', 'consent_event', 'inbound',
+							 'keyword', 'lead_note'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(
 			pg_catalog.pg_get_serial_sequence('textseq.' || t, 'id')::regclass, '');
 	END LOOP;

@@ -144,6 +144,15 @@ BEGIN
 		RAISE NOTICE 'lead % is already in sequence %; enrollment % continues', lead, sequence, eid;
 		RETURN eid;
 	END IF;
+	-- a lead whose numbers are all opted out (one at least) gets nothing queued
+	IF EXISTS (SELECT 1 FROM textseq.contact c JOIN textseq.phone p ON p.e164 = c.phone
+				WHERE c.lead_id = lead AND p.opted_out)
+	   AND NOT EXISTS (SELECT 1 FROM textseq.contact c JOIN textseq.phone p ON p.e164 = c.phone
+						WHERE c.lead_id = lead AND NOT p.opted_out) THEN
+		UPDATE textseq.enrollment e SET status = 'omitted_opted_out', finished_at = textseq.now()
+		 WHERE e.id = eid;
+		RETURN eid;
+	END IF;
 	PERFORM textseq._queue_current(ARRAY[eid], ARRAY[coalesce(start_at, textseq.now())]);
 	RETURN eid;
 END

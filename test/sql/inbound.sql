@@ -4,7 +4,7 @@
 -- the enrollment list.  Fixed clock, everything rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(89);
+SELECT plan(91);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 \o /dev/null
@@ -104,6 +104,11 @@ SELECT is((SELECT (consent, source, detail) FROM textseq.consent_event WHERE pho
 			ORDER BY id DESC LIMIT 1), ('opt_in'::text, 'keyword'::text, 'start'::text), 'the opt-in is logged');
 SELECT is(pg_temp.rx('after_out', '+12015550141', 'hello?') ->> 'reason', 'opted out',
 		  'a reply from an opted-out phone changes nothing');
+SELECT is((SELECT status::text FROM textseq.enrollment WHERE id = textseq.enroll('nostop', :ann)),
+		  'omitted_opted_out', 'enrolling an opted-out phone gives omitted_opted_out at once');
+SELECT is((SELECT count(*)::int FROM textseq.message m JOIN textseq.enrollment e ON e.id = m.enrollment_id
+			WHERE e.lead_id = :ann AND e.status = 'omitted_opted_out' AND m.status = 'in_queue'), 0,
+		  'with nothing queued');
 
 -- ---- stop on reply ------------------------------------------------------------------------
 SELECT textseq.add_lead('Di', NULL, ARRAY['+12015550146']) AS di \gset

@@ -104,7 +104,8 @@ SELECT is((SELECT (consent, source, detail) FROM textseq.consent_event WHERE pho
 			ORDER BY id DESC LIMIT 1), ('opt_in'::text, 'keyword'::text, 'start'::text), 'the opt-in is logged');
 SELECT is(pg_temp.rx('after_out', '+12015550141', 'hello?') ->> 'reason', 'opted out',
 		  'a reply from an opted-out phone changes nothing');
-SELECT is((SELECT status::text FROM textseq.enrollment WHERE id = textseq.enroll('nostop', :ann)),
+SELECT textseq.enroll('nostop', :ann) AS ann_nostop \gset
+SELECT is((SELECT status::text FROM textseq.enrollment WHERE id = :ann_nostop),
 		  'omitted_opted_out', 'enrolling an opted-out phone gives omitted_opted_out at once');
 SELECT is((SELECT count(*)::int FROM textseq.message m JOIN textseq.enrollment e ON e.id = m.enrollment_id
 			WHERE e.lead_id = :ann AND e.status = 'omitted_opted_out' AND m.status = 'in_queue'), 0,

@@ -6,13 +6,14 @@
 # cleans up on exit.  Targets are SPEC section 14's; each result is printed
 # with the baseline measured in the same run.  Results go in docs/benchmarks.md.
 #
-#   bash scripts/bench.sh [render] [dispatch] [latency] [memory]   (default: all)
+#   bash scripts/bench.sh [render] [dispatch] [latency] [memory] [receive]   (default: all)
 #
 # Sizes (smaller values make a quick run):
 #   BENCH_RENDER_ROWS=1000000    rows merged by bench/render.sh
 #   BENCH_MESSAGES=200000        messages of the dispatch benchmark (each side)
 #   BENCH_LATENCY_N=500          sequential enrolls of the latency benchmark
 #   BENCH_MEMORY_MESSAGES=1000000  messages of the memory benchmark
+#   BENCH_RECEIVE_SECONDS=30     seconds of each pgbench run of bench/receive.sh
 #   BENCH_FSYNC=on|off           fsync and synchronous_commit (default on; off is
 #                                reported as such, never as the headline figure)
 #   BENCH_BATCH_SIZE=N           textseq.batch_size (default: the extension's)
@@ -23,7 +24,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-cluster.sh
 
-ALL=(render dispatch latency memory)
+ALL=(render dispatch latency memory receive)
 SEL=("$@")
 [ ${#SEL[@]} -eq 0 ] && SEL=("${ALL[@]}")
 for b in "${SEL[@]}"; do

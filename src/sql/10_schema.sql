@@ -269,6 +269,10 @@ CREATE INDEX message_due_idx ON textseq.message (sender_id, run_at)
 CREATE INDEX message_phone_recent_idx ON textseq.message (phone, claimed_at)
 	WHERE status IN ('sending', 'maybe_sent', 'outbox', 'sent', 'delivery_unknown');
 CREATE INDEX message_enrollment_idx ON textseq.message (enrollment_id);
+CREATE INDEX message_reply_waiting_idx ON textseq.message (phone)
+	WHERE kind <> 'sequence' AND status IN ('in_queue', 'held_quiet_hours', 'capped');
+CREATE INDEX message_one_off_waiting_idx ON textseq.message (lead_id)
+	WHERE kind <> 'sequence' AND status IN ('in_queue', 'held_quiet_hours', 'capped');
 CREATE INDEX message_bulk_idx ON textseq.message (bulk_id, step) WHERE bulk_id IS NOT NULL;
 CREATE INDEX message_inflight_idx ON textseq.message (status)
 	WHERE status IN ('sending', 'maybe_sent');

@@ -27,28 +27,10 @@ COMMENT ON TABLE textseq.inbound IS
 	'Append-only log of every inbound text, with what textseq.receive() did about it (result)';
 COMMENT ON COLUMN textseq.inbound.from_phone IS 'E.164 when the sender''s number could be read, else as received';
 COMMENT ON COLUMN textseq.inbound.result IS 'What receive() did: the jsonb it returned';
+COMMENT ON COLUMN textseq.inbound.id IS 'Drawn before the text is acted on (consent events and notes point at it)';
 
--- Only result may be filled in, once, by receive().
-CREATE FUNCTION textseq._inbound_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	IF OLD.result IS NOT NULL
-	   OR (NEW.id, NEW.received_at, NEW.stored_at, NEW.from_phone, NEW.to_phone, NEW.body,
-		   NEW.media_urls, NEW.provider_id, NEW.account_id, NEW.sender_id)
-		  IS DISTINCT FROM
-		  (OLD.id, OLD.received_at, OLD.stored_at, OLD.from_phone, OLD.to_phone, OLD.body,
-		   OLD.media_urls, OLD.provider_id, OLD.account_id, OLD.sender_id) THEN
-		RAISE EXCEPTION 'inbound is append-only'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'Texts are only ever added; receive() fills in result once.';
-	END IF;
-	RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION textseq._inbound_guard() IS
-	'Trigger: inbound rows never change, except result filled in once by receive()';
 CREATE TRIGGER inbound_append_only BEFORE UPDATE ON textseq.inbound
-	FOR EACH ROW EXECUTE FUNCTION textseq._inbound_guard();
+	FOR EACH ROW EXECUTE FUNCTION textseq._append_only();
 
 -- Keywords that start a sequence when texted to a sender's number.
 CREATE TABLE textseq.keyword (
@@ -370,11 +352,19 @@ BEGIN
 							 THEN 'opted_out' ELSE 'omitted_opted_out' END::textseq.enrollment_status,
 			   finished_at = textseq.now(), wait_until = NULL
 		 WHERE e.id = ANY(enr);
+		-- (two probes, each on an index: the enrollments' messages, and the
+		-- replies and one-off texts to this number or these leads)
 		WITH c AS (
 			UPDATE textseq.message m SET status = 'canceled', finished_at = textseq.now()
-			 WHERE (m.enrollment_id = ANY(enr) OR m.phone = ph OR m.lead_id = ANY(lead_ids))
+			 WHERE m.id = ANY(ARRAY(
+					SELECT x.id FROM textseq.message x
+					 WHERE x.enrollment_id = ANY(enr)
+					   AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
+					UNION
+					SELECT x.id FROM textseq.message x
+					 WHERE x.kind IN ('help', 'one_off') AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
+					   AND (x.phone = ph OR x.lead_id = ANY(lead_ids))))
 			   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
-			   AND m.kind <> 'confirmation'
 			RETURNING 1)
 		SELECT count(*) INTO canceled FROM c;
 		-- one confirmation, and only when this text changed the phone's consent
@@ -508,22 +498,24 @@ BEGIN
 	body := coalesce(body, '');
 	SELECT s.id, s.account_id INTO sid, aid FROM textseq.sender s
 	 WHERE s.phone_number = to_e164 AND s.active ORDER BY s.id LIMIT 1;
-	INSERT INTO textseq.inbound (received_at, from_phone, to_phone, body, media_urls, provider_id,
-								 account_id, sender_id)
-	VALUES (coalesce(received_at, textseq.now()), coalesce(from_e164, from_phone), coalesce(to_e164, to_phone),
-			body, coalesce(media_urls, '{}'), nullif(provider_id, ''), aid, sid)
-	ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING
-	RETURNING id INTO iid;
-	IF iid IS NULL THEN
+	provider_id := nullif(provider_id, '');
+	IF provider_id IS NOT NULL THEN
 		-- a repeated webhook: what the first one did, once
-		SELECT i.id, i.result INTO iid, res FROM textseq.inbound i WHERE i.provider_id = receive.provider_id;
-		RETURN coalesce(res, '{}') || jsonb_build_object('inbound_id', iid, 'duplicate', true);
+		SELECT i.id, i.result INTO iid, res FROM textseq.inbound i
+		 WHERE i.provider_id = receive.provider_id AND i.provider_id IS NOT NULL;
+		IF iid IS NOT NULL THEN
+			RETURN coalesce(res, '{}') || jsonb_build_object('inbound_id', iid, 'duplicate', true);
+		END IF;
 	END IF;
+	-- the row is written once, at the end, with what was done (append-only)
+	iid := nextval('textseq.inbound_id_seq');
 	IF from_e164 IS NULL THEN
 		res := jsonb_build_object('action', 'nothing', 'reason', 'sender number not readable');
 	ELSE
 		-- the phone row (consent is per phone) and every lead with this number
-		PERFORM textseq._consent_phone(from_e164, 'inbound');
+		IF NOT EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = from_e164) THEN
+			PERFORM textseq._consent_phone(from_e164, 'inbound');
+		END IF;
 		SELECT coalesce(array_agg(DISTINCT c.lead_id ORDER BY c.lead_id), '{}') INTO leads
 		  FROM textseq.contact c WHERE c.phone = from_e164;
 		SELECT p.opted_out INTO was_out FROM textseq.phone p WHERE p.e164 = from_e164;
@@ -542,7 +534,19 @@ BEGIN
 		res := res || jsonb_build_object('phone', from_e164, 'lead_ids', to_jsonb(leads));
 	END IF;
 	res := res || jsonb_build_object('inbound_id', iid);
-	UPDATE textseq.inbound i SET result = res WHERE i.id = iid;
+	INSERT INTO textseq.inbound (id, received_at, from_phone, to_phone, body, media_urls, provider_id,
+								 account_id, sender_id, result)
+	OVERRIDING SYSTEM VALUE
+	VALUES (iid, coalesce(received_at, textseq.now()), coalesce(from_e164, from_phone),
+			coalesce(to_e164, to_phone), body, coalesce(media_urls, '{}'), provider_id, aid, sid, res)
+	ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING;
+	IF NOT FOUND THEN
+		-- the same text, received by another session that committed meanwhile:
+		-- undo this one's work; asked again, receive answers as a duplicate
+		RAISE EXCEPTION 'inbound text % is being received by another session', provider_id
+			USING ERRCODE = 'serialization_failure',
+				  HINT = 'Retry the call: it will answer as a duplicate.';
+	END IF;
 	RETURN res;
 END
 $$;

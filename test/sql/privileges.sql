@@ -62,7 +62,6 @@ INSERT INTO expect_fn VALUES
 	('textseq._opt_in(text[],text,text,bigint)', 'none'),
 	('textseq._append_only()', 'none'),
 	('textseq._phone_consent_guard()', 'none'),
-	('textseq._inbound_guard()', 'none'),
 	('textseq.add_wait_step(text,interval)', 'user'),
 	('textseq.add_branch(text,integer,text,text,text,text,text,integer,boolean)', 'user'),
 	('textseq.add_keyword(text,text,text)', 'user'),

@@ -14,6 +14,7 @@
  *	  tmpl_tree.c	 the arena the tree lives in, freeing, walking paths
  *	  tmpl_render.c	 rendering and condition evaluation
  *	  tmpl_filter.c	 the filters (default, upcase, truncate, ...)
+ *	  tmpl_value.c	 values: printing, truth, comparison, scratch space
  *	  tmpl_utf8.c	 UTF-8 decoding and Unicode case mapping
  *
  *-------------------------------------------------------------------------

@@ -2,9 +2,11 @@
  *
  * tmpl_int.h
  *	  Internals shared by the template core's files: the tree, the arena it
- *	  lives in, the scanners, the filters and the UTF-8 helpers.
+ *	  lives in, the scanners, values, the filters and the UTF-8 helpers.
  *
- * Only src/core/tmpl*.c include this; everything else uses tmpl.h.
+ * Only src/core/tmpl*.c include this; everything else uses tmpl.h.  The
+ * files call downwards only: parse -> lex, tree, filter specs, value;
+ * render -> filter -> value -> utf8 (and lex's tmpl_is_ws).
  *
  *-------------------------------------------------------------------------
  */
@@ -196,6 +198,37 @@ extern void tmpl_lex_peek(const TmplLexer *l, TmplTok *t);
 extern bool tmpl_tok_is(const char *src, const TmplTok *t, const char *word);
 extern bool tmpl_is_ws(unsigned char c);
 
+/* ---- values (tmpl_value.c) ------------------------------------------ */
+
+/* Which render limit a filter passed (TmplScratch.over). */
+typedef enum TmplOver
+{
+	TMPL_OVER_NONE,
+	TMPL_OVER_VALUE,			/* one value past TMPL_MAX_OUTPUT */
+	TMPL_OVER_WORK				/* all filters together past TMPL_MAX_WORK */
+} TmplOver;
+
+/* Where filters build new values, and the bytes they produced so far. */
+typedef struct TmplScratch
+{
+	TsBuf		buf[2];			/* a filter writes into the one not holding its input */
+	size_t		work;
+	TmplOver	over;
+} TmplScratch;
+
+extern void tmpl_value_text(const TmplValue *v, const char **s, size_t *len);
+extern bool tmpl_value_truthy(const TmplValue *v);
+extern bool tmpl_value_empty(const TmplValue *v);
+extern bool tmpl_value_blank(const TmplValue *v);
+extern double tmpl_value_number(const TmplValue *v);
+extern bool tmpl_value_integer(const TmplValue *v, long long *out);
+extern bool tmpl_value_equal(const TmplValue *a, const TmplValue *b);
+extern bool tmpl_value_order(const TmplValue *a, const TmplValue *b, int *ord);
+extern void tmpl_scratch_init(TmplScratch *s);
+extern void tmpl_scratch_free(TmplScratch *s);
+extern TsBuf *tmpl_scratch_take(TmplScratch *s, const TmplValue *in);
+extern bool tmpl_scratch_charge(TmplScratch *s, size_t produced);
+
 /* ---- filters (tmpl_filter.c) ----------------------------------------- */
 
 /* What a filter accepts, checked at parse time. */
@@ -211,21 +244,13 @@ typedef struct TmplFilterSpec
 
 extern const TmplFilterSpec *tmpl_filter_lookup(const char *name, size_t len);
 
-/* The render state filters need: scratch space and the work budget. */
-typedef struct TmplRender TmplRender;
-
-extern bool tmpl_filter_apply(TmplRender *r, const TmplFilter *f,
-							  const TmplValue *in, TmplValue *out);
-
-/* ---- values and rendering helpers (tmpl_render.c) -------------------- */
-
-extern void tmpl_value_text(const TmplValue *v, const char **s, size_t *len);
-extern bool tmpl_value_truthy(const TmplValue *v);
-extern bool tmpl_value_empty(const TmplValue *v);
-extern bool tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out);
-extern TsBuf *tmpl_render_scratch(TmplRender *r, const TmplValue *in);
-extern bool tmpl_render_charge(TmplRender *r, size_t produced);
-extern bool tmpl_parse_integer(const TmplValue *v, long long *out);
+/*
+ * Apply filter f to in, its arguments already evaluated (args has
+ * f->nargs values; allow_false is default's option).  False when a render
+ * limit was passed (s->over says which).
+ */
+extern bool tmpl_filter_apply(TmplScratch *s, const TmplFilter *f, const TmplValue *in,
+							  const TmplValue *args, bool allow_false, TmplValue *out);
 
 /* ---- UTF-8 (tmpl_utf8.c) --------------------------------------------- */
 

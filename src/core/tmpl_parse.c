@@ -207,7 +207,7 @@ integer_operand(const TmplOperand *op)
 	if (op->kind != OPND_LITERAL)
 		return false;
 	return (op->lit.kind == TMPL_NUMBER || op->lit.kind == TMPL_STRING) &&
-		tmpl_parse_integer(&op->lit, &n);
+		tmpl_value_integer(&op->lit, &n);
 }
 
 /* Check a filter's argument count and kinds against its spec. */

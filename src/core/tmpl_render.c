@@ -5,7 +5,8 @@
  *	  if/unless arms chosen by Liquid's condition rules.
  *
  * Values come from the caller's resolver; this file never knows what data
- * lies behind a path.  Rendering is bounded (TMPL_MAX_OUTPUT for any value
+ * lies behind a path.  What values are (printing, truth, comparison) lives
+ * below it in tmpl_value.c, the filters in tmpl_filter.c.  Rendering is bounded (TMPL_MAX_OUTPUT for any value
  * or the whole output, TMPL_MAX_WORK for all filters together) and never
  * modifies the tree, so one parsed template serves any number of renders.
  *
@@ -17,7 +18,6 @@
 #include "tmpl_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A string the renderer made up (e.g. a size) that must outlive its use. */
@@ -27,7 +27,8 @@ typedef struct Kept
 	char		data[32];
 } Kept;
 
-struct TmplRender
+/* The state of one render call. */
+typedef struct TmplRender
 {
 	const Tmpl *t;
 	TmplResolver resolve;
@@ -35,114 +36,10 @@ struct TmplRender
 	TsBuf	   *out;
 	TsError    *err;
 	size_t		where;			/* offset of the node being rendered */
-	size_t		work;			/* bytes produced by filters so far */
-	TsBuf		scratch[2];		/* filters write into the one not holding their input */
+	TmplScratch scratch;		/* where filters build values, and their budget */
 	Kept	   *kept;
 	bool		failed;
-};
-
-/* How a value prints: nil as "", booleans as true/false, the rest as their text. */
-void
-tmpl_value_text(const TmplValue *v, const char **s, size_t *len)
-{
-	if (v->kind == TMPL_NIL)
-		*s = "", *len = 0;
-	else if (v->kind == TMPL_BOOL)
-		*s = v->boolean ? "true" : "false", *len = v->boolean ? 4 : 5;
-	else
-		*s = v->str ? v->str : "", *len = v->str ? v->len : 0;
-}
-
-/* Liquid truthiness: only nil and false are false. */
-bool
-tmpl_value_truthy(const TmplValue *v)
-{
-	return !(v->kind == TMPL_NIL || (v->kind == TMPL_BOOL && !v->boolean));
-}
-
-/* Ruby's empty?: "" and empty arrays and objects (nil is not empty). */
-bool
-tmpl_value_empty(const TmplValue *v)
-{
-	if (v->kind == TMPL_STRING)
-		return v->len == 0;
-	if (v->kind == TMPL_ARRAY || v->kind == TMPL_OBJECT)
-		return v->nitems == 0;
-	return false;
-}
-
-/* blank: nil, false, empty, or a string of nothing but white space. */
-static bool
-value_blank(const TmplValue *v)
-{
-	if (!tmpl_value_truthy(v) || tmpl_value_empty(v))
-		return true;
-	if (v->kind != TMPL_STRING)
-		return false;
-	for (size_t i = 0; i < v->len;)
-	{
-		uint32_t	cp;
-
-		i += tmpl_utf8_decode(v->str + i, v->len - i, &cp);
-		if (!tmpl_is_uspace(cp))
-			return false;
-	}
-	return true;
-}
-
-/* A number's text as a double (the text comes from a literal or the resolver). */
-static double
-number_value(const TmplValue *v)
-{
-	char		buf[64];
-	char	   *copy = v->len < sizeof(buf) ? buf : ts_alloc(v->len + 1);
-	double		d;
-
-	memcpy(copy, v->str, v->len);
-	copy[v->len] = '\0';
-	d = strtod(copy, NULL);
-	if (copy != buf)
-		ts_free(copy);
-	return d;
-}
-
-/*
- * Ruby's Integer(): a number (truncated) or a string of decimal digits.
- * False for anything else (nil, booleans, "5.5", "abc").
- */
-bool
-tmpl_parse_integer(const TmplValue *v, long long *out)
-{
-	double		d;
-	size_t		i = 0;
-	bool		neg = false;
-	long long	n = 0;
-
-	if (v->kind == TMPL_NUMBER)
-	{
-		d = number_value(v);
-		*out = d > 1e15 ? (long long) 1e15 : d < -1e15 ? (long long) -1e15 : (long long) d;
-		return d == d;			/* not NaN */
-	}
-	if (v->kind != TMPL_STRING)
-		return false;
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	if (i < v->len && (v->str[i] == '-' || v->str[i] == '+'))
-		neg = v->str[i++] == '-';
-	if (i >= v->len || v->str[i] < '0' || v->str[i] > '9')
-		return false;
-	while (i < v->len && v->str[i] >= '0' && v->str[i] <= '9')
-	{
-		if (n < 1000000000000000LL)
-			n = n * 10 + (v->str[i] - '0');
-		i++;
-	}
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	*out = neg ? -n : n;
-	return i == v->len;
-}
+} TmplRender;
 
 /* Record a render error ("<what> <limit> bytes") at the current node; always returns false. */
 static bool
@@ -153,31 +50,6 @@ render_fail(TmplRender *r, const char *what, size_t limit)
 					 "%s %zu bytes", what, limit);
 	r->failed = true;
 	return false;
-}
-
-/* Account for bytes a filter produced; false (with the error set) past a limit. */
-bool
-tmpl_render_charge(TmplRender *r, size_t produced)
-{
-	if (produced > TMPL_MAX_OUTPUT)
-		return render_fail(r, "a value grew past", (size_t) TMPL_MAX_OUTPUT);
-	r->work += produced;
-	if (r->work > TMPL_MAX_WORK)
-		return render_fail(r, "the filters produced more than", (size_t) TMPL_MAX_WORK);
-	return true;
-}
-
-/* The scratch buffer a filter may write into (emptied): never the one holding in. */
-TsBuf *
-tmpl_render_scratch(TmplRender *r, const TmplValue *in)
-{
-	TsBuf	   *b = &r->scratch[0];
-
-	if (in->str != NULL && b->data != NULL &&
-		in->str >= b->data && in->str <= b->data + b->len)
-		b = &r->scratch[1];
-	b->len = 0;
-	return b;
 }
 
 /* Keep a short made-up string alive until the render ends. */
@@ -236,8 +108,8 @@ resolve_builtin(TmplRender *r, const TmplPath *p, TmplValue *out)
 }
 
 /* The value of an operand: its literal, or what the resolver says (missing = nil). */
-bool
-tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
+static bool
+eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 {
 	if (op->kind == OPND_LITERAL)
 	{
@@ -260,62 +132,6 @@ tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 	return true;
 }
 
-/* Ruby ==: same kind and same value (1 == 1.0; "1" != 1). */
-static bool
-values_equal(const TmplValue *a, const TmplValue *b)
-{
-	const char *sa,
-			   *sb;
-	size_t		la,
-				lb;
-
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == TMPL_NIL)
-		return true;
-	if (a->kind == TMPL_BOOL)
-		return a->boolean == b->boolean;
-	if (a->kind == TMPL_NUMBER &&
-		!(a->len == b->len && memcmp(a->str, b->str, a->len) == 0))
-		return number_value(a) == number_value(b);
-	if (a->kind == TMPL_ARRAY && a->items != NULL && b->items != NULL)
-	{
-		if (a->nitems != b->nitems)
-			return false;
-		for (int i = 0; i < a->nitems; i++)
-			if (!values_equal(&a->items[i], &b->items[i]))
-				return false;
-		return true;
-	}
-	tmpl_value_text(a, &sa, &la);
-	tmpl_value_text(b, &sb, &lb);
-	return la == lb && memcmp(sa, sb, la) == 0;
-}
-
-/* Order two numbers or two strings; false when Ruby could not compare them. */
-static bool
-values_order(const TmplValue *a, const TmplValue *b, int *ord)
-{
-	if (a->kind == TMPL_NUMBER && b->kind == TMPL_NUMBER)
-	{
-		double		x = number_value(a),
-					y = number_value(b);
-
-		if (x != x || y != y)
-			return false;
-		*ord = x < y ? -1 : x > y ? 1 : 0;
-		return true;
-	}
-	if (a->kind == TMPL_STRING && b->kind == TMPL_STRING)
-	{
-		int			c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
-
-		*ord = c != 0 ? c : a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
-		return true;
-	}
-	return false;
-}
-
 /* Liquid's contains: substring of a string, element of an array, key of an object. */
 static bool
 value_contains(TmplRender *r, const TmplCond *c, const TmplValue *l, const TmplValue *rv)
@@ -333,7 +149,7 @@ value_contains(TmplRender *r, const TmplCond *c, const TmplValue *l, const TmplV
 	if (l->kind == TMPL_ARRAY && l->items != NULL)
 	{
 		for (int i = 0; i < l->nitems; i++)
-			if (values_equal(&l->items[i], rv))
+			if (tmpl_value_equal(&l->items[i], rv))
 				return true;
 		return false;
 	}
@@ -362,8 +178,8 @@ compare_special(TmplRender *r, const TmplCond *c)
 
 	if (other->kind != OPND_EMPTY && other->kind != OPND_BLANK)
 	{
-		tmpl_eval_operand(r, other, &v);
-		eq = lit->kind == OPND_EMPTY ? tmpl_value_empty(&v) : value_blank(&v);
+		eval_operand(r, other, &v);
+		eq = lit->kind == OPND_EMPTY ? tmpl_value_empty(&v) : tmpl_value_blank(&v);
 	}
 	return c->cmp == CMP_EQ ? eq : !eq;
 }
@@ -380,27 +196,27 @@ eval_cmp(TmplRender *r, const TmplCond *c)
 
 	if (c->cmp == CMP_NONE)
 	{
-		tmpl_eval_operand(r, &c->left, &l);
+		eval_operand(r, &c->left, &l);
 		return lspecial || tmpl_value_truthy(&l);
 	}
 	if ((c->cmp == CMP_EQ || c->cmp == CMP_NE) && (lspecial || rspecial))
 		return compare_special(r, c);
 	if (lspecial || (rspecial && c->cmp != CMP_CONTAINS))
 		return false;
-	tmpl_eval_operand(r, &c->left, &l);
-	tmpl_eval_operand(r, &c->right, &rv);
+	eval_operand(r, &c->left, &l);
+	eval_operand(r, &c->right, &rv);
 	switch (c->cmp)
 	{
 		case CMP_EQ:
-			return values_equal(&l, &rv);
+			return tmpl_value_equal(&l, &rv);
 		case CMP_NE:
-			return !values_equal(&l, &rv);
+			return !tmpl_value_equal(&l, &rv);
 		case CMP_CONTAINS:
 			if (rspecial)
 				return l.kind == TMPL_STRING;
 			return value_contains(r, c, &l, &rv);
 		default:
-			if (!values_order(&l, &rv, &ord))
+			if (!tmpl_value_order(&l, &rv, &ord))
 				return false;
 			return c->cmp == CMP_LT ? ord < 0 : c->cmp == CMP_GT ? ord > 0 :
 				c->cmp == CMP_LE ? ord <= 0 : ord >= 0;
@@ -431,6 +247,29 @@ emit(TmplRender *r, const char *s, size_t n)
 	return true;
 }
 
+/* Run one filter: evaluate its arguments, apply it, turn a passed limit into the error. */
+static bool
+run_filter(TmplRender *r, const TmplFilter *f, const TmplValue *in, TmplValue *out)
+{
+	TmplValue	args[TMPL_FILTER_MAX_ARGS];
+	bool		allow_false = false;
+
+	for (int i = 0; i < f->nargs && i < TMPL_FILTER_MAX_ARGS; i++)
+		eval_operand(r, &f->args[i], &args[i]);
+	if (f->allow_false != NULL)
+	{
+		TmplValue	v;
+
+		eval_operand(r, f->allow_false, &v);
+		allow_false = tmpl_value_truthy(&v);
+	}
+	if (tmpl_filter_apply(&r->scratch, f, in, args, allow_false, out))
+		return true;
+	if (r->scratch.over == TMPL_OVER_VALUE)
+		return render_fail(r, "a value grew past", (size_t) TMPL_MAX_OUTPUT);
+	return render_fail(r, "the filters produced more than", (size_t) TMPL_MAX_WORK);
+}
+
 /* Render {{ value | filters }}. */
 static bool
 render_output(TmplRender *r, const TmplNode *node)
@@ -439,12 +278,12 @@ render_output(TmplRender *r, const TmplNode *node)
 	const char *s;
 	size_t		n;
 
-	tmpl_eval_operand(r, &node->expr, &v);
+	eval_operand(r, &node->expr, &v);
 	for (const TmplFilter *f = node->filters; f != NULL; f = f->next)
 	{
 		TmplValue	next;
 
-		if (!tmpl_filter_apply(r, f, &v, &next))
+		if (!run_filter(r, f, &v, &next))
 			return false;
 		v = next;
 	}
@@ -501,11 +340,9 @@ tmpl_render(const Tmpl *t, TmplResolver resolve, void *ctx, TsBuf *out, TsError 
 	r.ctx = ctx;
 	r.out = out;
 	r.err = err;
-	tsbuf_init(&r.scratch[0]);
-	tsbuf_init(&r.scratch[1]);
+	tmpl_scratch_init(&r.scratch);
 	ok = render_nodes(&r, t->body);
-	tsbuf_free(&r.scratch[0]);
-	tsbuf_free(&r.scratch[1]);
+	tmpl_scratch_free(&r.scratch);
 	while (r.kept != NULL)
 	{
 		Kept	   *next = r.kept->next;

@@ -12,6 +12,9 @@ SELECT textseq.render('[{{ lead.nope }}][{{ nope.deeper.still }}][{{ lead.first_
                       '{"lead": {"first_name": "Ann"}}');
 SELECT textseq.render('{{ lead.a | default: "A" }} {{ lead.b | default: "B" }} {{ lead.c | default: "C" }} {{ lead.d | default: "D" }} {{ lead.c | default: "C", allow_false: true }}',
                       '{"lead": {"a": null, "b": "", "c": false, "d": 0}}');
+-- default without an argument (Liquid's default value is ""): false and nil print nothing
+SELECT textseq.render('[{{ lead.a | default }}][{{ lead.c | default }}][{{ lead.d | default }}]',
+                      '{"lead": {"a": null, "c": false, "d": 0}}');
 
 -- jsonb values: strings raw, numbers as their jsonb text, booleans, objects and arrays as jsonb text
 SELECT textseq.render('{{ v.s }}|{{ v.n }}|{{ v.i }}|{{ v.t }}|{{ v.f }}|{{ v.z }}|{{ v.o }}|{{ v.a }}|{{ v.a.1 }}|{{ v.a.size }}|{{ v.a.first }}|{{ v.o.size }}',
@@ -75,7 +78,8 @@ SELECT * FROM textseq.template_check('{{ lead.first_name | upcase }} {{ lead.com
 
 -- template_validate raises the first problem; refuses templates over 64 KiB
 SELECT textseq.template_validate('Hi {{ lead.first_name | default: "there" }}');
-SELECT textseq.template_validate(E'ok\n  {{ lead.first_name | default }}');
+SELECT textseq.template_validate(E'ok\n  {{ lead.first_name | append }}');
+SELECT textseq.template_validate('{{ lead.opted | default: allow_false: true }}');
 SELECT textseq.template_validate(repeat('x', 65537));
 SELECT line, col, sqlstate FROM textseq.template_check(repeat('x', 65537));
 DROP TABLE crm_lead;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const TmplFilterSpec filter_specs[] = {
-	{"default", FILTER_DEFAULT, 1, 1, false, true},
+	{"default", FILTER_DEFAULT, 0, 1, false, true},
 	{"upcase", FILTER_UPCASE, 0, 0, false, false},
 	{"downcase", FILTER_DOWNCASE, 0, 0, false, false},
 	{"capitalize", FILTER_CAPITALIZE, 0, 0, false, false},
@@ -68,13 +68,22 @@ fits(TmplScratch *sc, const TsBuf *b, size_t more)
 	return b->len + more <= TMPL_MAX_OUTPUT || tmpl_scratch_charge(sc, b->len + more);
 }
 
-/* default: the argument when the input is nil, false (unless allow_false) or empty. */
+/*
+ * default: the argument (Liquid's default argument is "") when the input is
+ * nil, false (unless allow_false) or empty; otherwise the input.
+ */
 static bool
-filter_default(const TmplValue *in, const TmplValue *args, bool allow_false, TmplValue *out)
+filter_default(const TmplFilter *f, const TmplValue *in, const TmplValue *args,
+			   bool allow_false, TmplValue *out)
 {
 	if (in->kind == TMPL_NIL || tmpl_value_empty(in) ||
 		(!allow_false && in->kind == TMPL_BOOL && !in->boolean))
-		*out = args[0];
+	{
+		if (f->nargs >= 1)
+			*out = args[0];
+		else
+			string_over("", 0, out);
+	}
 	else
 		*out = *in;
 	return true;
@@ -236,7 +245,7 @@ tmpl_filter_apply(TmplScratch *sc, const TmplFilter *f, const TmplValue *in,
 	switch (f->id)
 	{
 		case FILTER_DEFAULT:
-			return filter_default(in, args, allow_false, out);
+			return filter_default(f, in, args, allow_false, out);
 		case FILTER_UPCASE:
 			return filter_case(sc, in, TMPL_CASE_UPPER, out);
 		case FILTER_DOWNCASE:

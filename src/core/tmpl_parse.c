@@ -218,6 +218,8 @@ check_filter_args(Parser *P, const TmplFilterSpec *spec, const TmplFilter *f, si
 	{
 		if (spec->max_args == 0)
 			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes no arguments", spec->name);
+		else if (spec->min_args == 0 && spec->max_args == 1)
+			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes at most 1 argument", spec->name);
 		else if (spec->min_args == spec->max_args)
 			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes exactly %d argument%s",
 					spec->name, spec->min_args, spec->min_args == 1 ? "" : "s");
@@ -227,6 +229,9 @@ check_filter_args(Parser *P, const TmplFilterSpec *spec, const TmplFilter *f, si
 	}
 	else if (spec->int_first && f->nargs >= 1 && !integer_operand(&f->args[0]))
 		problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs an integer length", spec->name);
+	else if (f->allow_false != NULL && f->nargs == 0)
+		problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs a value before \"allow_false\"",
+				spec->name);
 }
 
 /* Parse one keyword argument "name: value" of filter f. */

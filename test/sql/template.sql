@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(44);
+SELECT plan(46);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -16,6 +16,9 @@ SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead
 SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": ""}}'), 'your company', 'default applies to ""');
 SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": false}}'), 'your company', 'default applies to false');
 SELECT is(textseq.render('{{ lead.company | default: "x" }}', '{"lead": {"company": " "}}'), ' ', 'default keeps whitespace');
+SELECT is(textseq.render('[{{ lead.opted | default }}]', '{"lead": {"opted": false}}'), '[]', 'default without an argument replaces false by ""');
+SELECT throws_ok($$SELECT textseq.render('{{ lead.opted | default: allow_false: true }}', '{}')$$, '22023', 'invalid template filter argument',
+                 'allow_false without a default value is 22023');
 SELECT is(textseq.render('{% if lead.company %}yes{% endif %}', '{"lead": {"company": ""}}'), 'yes', 'the empty string is truthy');
 SELECT is(textseq.render('{% if lead.n %}yes{% endif %}', '{"lead": {"n": 0}}'), 'yes', 'zero is truthy');
 SELECT is(textseq.render('{% if lead.x %}yes{% else %}no{% endif %}', '{"lead": {"x": null}}'), 'no', 'null is falsy');

@@ -151,6 +151,18 @@ test_filters(void)
 	UNIT_EQ_STR(render("{{ lead.tags | size }}"), "ERR 3 1:16 unknown filter \"size\"");
 }
 
+/* default without an argument replaces nil, false and empty values by "" (Liquid's default_value = ''). */
+static void
+test_default_without_argument(void)
+{
+	UNIT_EQ_STR(render("[{{ lead.missing | default }}][{{ lead.opted | default }}][{{ lead.none | default }}]"), "[][][]");
+	UNIT_EQ_STR(render("[{{ lead.first_name | default }}][{{ lead.age | default }}][{{ lead.vip | default }}]"), "[Ann][42][true]");
+	UNIT_EQ_STR(render("{{ lead.opted | default | append: '!' }}"), "!");
+	UNIT_EQ_STR(render("{{ lead.opted | default: allow_false: true }}"),
+				"ERR 4 1:17 filter \"default\" needs a value before \"allow_false\"");
+	UNIT_EQ_STR(render("{{ lead.opted | default: 'a', 'b' }}"), "ERR 4 1:17 filter \"default\" takes at most 1 argument");
+}
+
 /* truncate: characters, the ellipsis counting toward N. */
 static void
 test_truncate(void)
@@ -319,6 +331,7 @@ main(void)
 {
 	test_outputs();
 	test_filters();
+	test_default_without_argument();
 	test_truncate();
 	test_conditions();
 	test_whitespace();

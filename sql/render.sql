@@ -28,6 +28,10 @@ SELECT textseq.render('{{ lead.city | upcase }}|{{ lead.city | capitalize }}', '
 SELECT textseq.render('{{ lead.city | downcase }}|{{ lead.city | capitalize }}', '{"lead": {"city": "МОСКВА"}}');
 SELECT textseq.render('{{ lead.note | truncate: 10 }}|{{ lead.note | truncate: 10, "…" }}|{{ lead.note | truncate: 4, "" }}|{{ lead.note | truncate: 100 }}',
                       '{"lead": {"note": "Hello 😀 wonderful world"}}');
+-- truncate's length as Liquid reads it (Ruby's Integer()): "010" is octal 8, " 0x0A " is 10;
+-- a jsonb 5.0 is no integer to Ruby, so the text is left alone
+SELECT textseq.render('{{ lead.note | truncate: "010" }}|{{ lead.note | truncate: lead.n }}|{{ lead.note | truncate: lead.f }}',
+                      '{"lead": {"note": "Ground control to Major Tom.", "n": " 0x0A ", "f": 5.0}}');
 SELECT textseq.render('[{{ lead.pad | strip }}] {{ lead.first_name | prepend: "Dear " | append: "," }} {{ lead.phone | replace: "-", "" }}',
                       '{"lead": {"pad": "  \t spaced \n ", "first_name": "Ann", "phone": "555-123-4567"}}');
 

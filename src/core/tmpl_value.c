@@ -81,42 +81,99 @@ tmpl_value_number(const TmplValue *v)
 	return d;
 }
 
+/* The value of c as a digit in base (-1 when it is none). */
+static int
+digit_value(char c, int base)
+{
+	int			d = c >= '0' && c <= '9' ? c - '0' :
+		c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+	return d < base ? d : -1;
+}
+
+/* The base a Ruby integer string announces at *i ("0x", "0b", "0o", "0d", a leading 0), skipping its prefix. */
+static int
+integer_base(const char *s, size_t len, size_t *i)
+{
+	char		c;
+
+	if (*i + 1 >= len || s[*i] != '0')
+		return 10;
+	c = s[*i + 1];
+	if (c == 'x' || c == 'X' || c == 'b' || c == 'B' || c == 'o' || c == 'O' || c == 'd' || c == 'D')
+	{
+		*i += 2;
+		return c == 'x' || c == 'X' ? 16 : c == 'b' || c == 'B' ? 2 : c == 'o' || c == 'O' ? 8 : 10;
+	}
+	return 8;					/* "010" is octal, as in Ruby */
+}
+
 /*
- * Ruby's Integer(): a number (truncated) or a string of decimal digits.
- * False for anything else (nil, booleans, "5.5", "abc").
+ * Ruby's Integer(string): white space around, a sign, a base prefix, digits
+ * with single underscores between them.  Saturates at +-10^15.
+ */
+static bool
+string_integer(const char *s, size_t len, long long *out)
+{
+	size_t		i = 0;
+	bool		neg = false;
+	int			base;
+	int			ndigits = 0;
+	long long	n = 0;
+
+	while (i < len && tmpl_is_ws((unsigned char) s[i]))
+		i++;
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	base = integer_base(s, len, &i);
+	for (; i < len; i++)
+	{
+		int			d = digit_value(s[i], base);
+
+		if (d < 0 && s[i] == '_' && ndigits > 0 && i + 1 < len && digit_value(s[i + 1], base) >= 0)
+			continue;
+		if (d < 0)
+			break;
+		if (n < 1000000000000000LL)
+			n = n * base + d;
+		ndigits++;
+	}
+	while (i < len && tmpl_is_ws((unsigned char) s[i]))
+		i++;
+	n = n > 1000000000000000LL ? 1000000000000000LL : n;
+	*out = neg ? -n : n;
+	return ndigits > 0 && i == len;
+}
+
+/*
+ * Liquid's Utils.to_integer: an integer number (not 5.0: Ruby's Integer()
+ * refuses a Float's text), or a string Ruby's Integer() reads.  False for
+ * anything else (nil, booleans, "5.5", "abc").  Saturates at +-10^15.
  */
 bool
 tmpl_value_integer(const TmplValue *v, long long *out)
 {
-	double		d;
-	size_t		i = 0;
-	bool		neg = false;
+	size_t		i;
 	long long	n = 0;
 
-	if (v->kind == TMPL_NUMBER)
-	{
-		d = tmpl_value_number(v);
-		*out = d > 1e15 ? (long long) 1e15 : d < -1e15 ? (long long) -1e15 : (long long) d;
-		return d == d;			/* not NaN */
-	}
-	if (v->kind != TMPL_STRING)
+	if (v->kind == TMPL_STRING)
+		return string_integer(v->str, v->len, out);
+	if (v->kind != TMPL_NUMBER)
 		return false;
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	if (i < v->len && (v->str[i] == '-' || v->str[i] == '+'))
-		neg = v->str[i++] == '-';
-	if (i >= v->len || v->str[i] < '0' || v->str[i] > '9')
+	i = v->len > 0 && v->str[0] == '-' ? 1 : 0;
+	if (i == v->len)
 		return false;
-	while (i < v->len && v->str[i] >= '0' && v->str[i] <= '9')
+	for (size_t k = i; k < v->len; k++)
 	{
+		if (v->str[k] < '0' || v->str[k] > '9')
+			return false;		/* a decimal point: a Float to Ruby */
 		if (n < 1000000000000000LL)
-			n = n * 10 + (v->str[i] - '0');
-		i++;
+			n = n * 10 + (v->str[k] - '0');
 	}
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	*out = neg ? -n : n;
-	return i == v->len;
+	n = n > 1000000000000000LL ? 1000000000000000LL : n;
+	*out = i == 1 ? -n : n;
+	return true;
 }
 
 /* Ruby ==: same kind and same value (1 == 1.0; "1" != 1). */

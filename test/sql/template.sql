@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -33,6 +33,9 @@ SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', '
 SELECT is(textseq.render('{{ "ПРИВЕТ" | capitalize }}', '{}'), 'Привет', 'capitalize works on Cyrillic');
 SELECT is(textseq.render('{{ "Ground control to Major Tom." | truncate: 20 }}', '{}'), 'Ground control to...', 'truncate counts the ellipsis');
 SELECT is(textseq.render('{{ "ééééé" | truncate: 4, "" }}', '{}'), 'éééé', 'truncate counts characters, not bytes');
+SELECT is(textseq.render('{{ "abcdefghijkl" | truncate: "010" }}', '{}'), 'abcde...', 'truncate reads a quoted length as Ruby''s Integer() does');
+SELECT throws_ok($$SELECT textseq.render('{{ "abc" | truncate: 5.0 }}', '{}')$$, '22023', 'invalid template filter argument',
+                 'a decimal truncate length is 22023');
 SELECT is(textseq.render('{{ " x " | strip | append: "!" | prepend: "<" | replace: "x", "y" }}', '{}'), '<y!', 'strip, append, prepend, replace chain');
 
 -- conditions

@@ -53,6 +53,9 @@ static const Entry data[] = {
 	S("sender.signature", "-- Bob"),
 	N("n5", "5"),
 	S("s5", "5"),
+	N("f5", "5.0"),
+	N("f55", "5.5"),
+	S("s010", "010"),
 };
 
 /* Resolve by joining the segments with dots and looking the path up. */
@@ -178,6 +181,21 @@ test_truncate(void)
 				"ab...ab...a...");
 	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: lead.first_name }}"), "abcdef");
 	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: -1 }}"), "...");
+}
+
+/* truncate's length is read as Liquid's Utils.to_integer reads it: Ruby's Integer(). */
+static void
+test_truncate_length_as_ruby_integer(void)
+{
+	UNIT_EQ_STR(render("{{ 'abcdefghijklmnop' | truncate: '010' }}|{{ 'abcdefghijklmnop' | truncate: s010 }}"),
+				"abcde...|abcde...");	/* a leading 0 is octal */
+	UNIT_EQ_STR(render("{{ 'abcdefghijklmnop' | truncate: '0x08' }}|{{ 'abcdefghijklmnop' | truncate: '0b101' }}"
+					   "|{{ 'abcdefghijklmnop' | truncate: ' 1_0 ' }}|{{ 'abcdefghijklmnop' | truncate: 010 }}"),
+				"abcde...|ab...|abcdefg...|abcdefg...");	/* an unquoted 010 is ten */
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: 5.0 }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: 2.5 }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: '1__0' }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abcdefgh' | truncate: f5 }}|{{ 'abcdefgh' | truncate: f55 }}"), "abcdefgh|abcdefgh");
 }
 
 /* if / elsif / else / unless with Liquid's truthiness and comparisons. */
@@ -333,6 +351,7 @@ main(void)
 	test_filters();
 	test_default_without_argument();
 	test_truncate();
+	test_truncate_length_as_ruby_integer();
 	test_conditions();
 	test_whitespace();
 	test_errors();

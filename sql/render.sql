@@ -21,6 +21,15 @@ SELECT textseq.render('{{ v.s }}|{{ v.n }}|{{ v.i }}|{{ v.t }}|{{ v.f }}|{{ v.z 
                       '{"v": {"s": "a \"quoted\" <b>", "n": 1.50, "i": 42, "t": true, "f": false, "z": null, "o": {"k": [1, 2]}, "a": ["x", 2, null]}}');
 SELECT textseq.render('{{ lead.name }}', '"a scalar document"'), textseq.render('{{ 0 }}', '[]');
 
+-- brackets, as in Liquid: keys that are no names, indexes (negative from the end), keys held by a path
+SELECT textseq.render('{{ lead["first name"] }}|{{ lead[''e-mail''] }}|{{ lead.tags[0] }}|{{ lead.tags[-1] }}|{{ lead[lead.pick] }}|{{ lead.tags[lead.i] }}|{{ ["lead"].pick }}',
+                      '{"lead": {"first name": "Ann", "e-mail": "ann@example.com", "tags": ["new", "vip"], "pick": "first name", "i": 1}}');
+-- a string is no index and an integer no key; a key that is nil selects nothing; .size is never a bracketed key
+SELECT textseq.render('[{{ lead.tags["0"] }}][{{ lead[0] }}][{{ lead[lead.nope] }}][{{ lead.tags["size"] }}][{{ lead.tags.size }}]',
+                      '{"lead": {"tags": ["new", "vip"], "0": "zero"}}');
+SELECT textseq.render('{% if lead[f] contains "nn" and lead.tags[1] == "vip" %}yes{% endif %} {{ lead.x | default: lead["first name"] | upcase }}',
+                      '{"lead": {"first name": "Ann", "tags": ["new", "vip"]}, "f": "first name"}');
+
 -- filters, Unicode-aware
 SELECT textseq.render('{{ lead.first_name | upcase }} {{ lead.first_name | downcase }} {{ lead.first_name | capitalize }}',
                       '{"lead": {"first_name": "éMILE-ŁUKASZ straße"}}');
@@ -69,6 +78,7 @@ SELECT textseq.render('{{ lead.first_name | upcasee }}', '{}');
 SELECT textseq.render('{{ lead.first_name | truncate: "ten" }}', '{}');
 SELECT textseq.render(repeat('{% if true %}', 40), '{}');
 SELECT textseq.render('{{ "ab" ' || repeat('| replace: "", "0123456789" ', 12) || '}}', '{}');
+SELECT textseq.render('{{ lead["first name" }}', '{}');
 
 -- template_check lists every problem, in order, with line and column
 SELECT * FROM textseq.template_check(E'Hi {{ lead.first_name | nope }}\n{% bogus %}\n{{ lead.x | truncate: 1, 2, 3 }}\n{% else %}');
@@ -79,6 +89,8 @@ SELECT * FROM textseq.template_check(NULL);
 CREATE TABLE crm_lead (id bigint PRIMARY KEY, first_name text, company text);
 SELECT * FROM textseq.template_check('{{ lead.first_name }} at {{ lead.compnay }}{% if lead.phone %}x{% endif %}{{ sender.signature }}', 'crm_lead');
 SELECT * FROM textseq.template_check('{{ lead.first_name | upcase }} {{ lead.company }}', 'crm_lead'::regclass);
+-- lead["<field>"] is checked like lead.<field>; lead[<variable>] is known only at render (its path is checked)
+SELECT * FROM textseq.template_check('{{ lead["first_name"] }} {{ lead["comp any"] }} {{ lead[lead.pick] }} {{ lead[other] }}', 'crm_lead');
 
 -- template_validate raises the first problem; refuses templates over 64 KiB
 SELECT textseq.template_validate('Hi {{ lead.first_name | default: "there" }}');

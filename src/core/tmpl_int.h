@@ -26,11 +26,18 @@ typedef struct TmplChunk
 	/* data follows, max-aligned */
 } TmplChunk;
 
-/* A path such as lead.first_name, with where it appears in the source. */
+struct TmplOperand;
+
+/*
+ * A path such as lead.first_name or lead[field], with where it appears in
+ * the source.  keys[i] is the value written in the brackets of a
+ * TMPL_SEG_EXPR step (NULL when the path has none).
+ */
 typedef struct TmplPath
 {
 	TmplSeg    *segs;
 	int			nsegs;
+	struct TmplOperand **keys;
 	size_t		offset;
 	struct TmplPath *next_all;	/* every path of the template, in order */
 } TmplPath;
@@ -167,7 +174,7 @@ typedef struct TmplScanner
 typedef enum TmplTokType
 {
 	TK_END, TK_PATH, TK_STRING, TK_NUMBER, TK_PIPE, TK_COLON, TK_COMMA,
-	TK_CMP, TK_HASH, TK_BAD
+	TK_CMP, TK_HASH, TK_DOT, TK_LBRACKET, TK_RBRACKET, TK_BAD
 } TmplTokType;
 
 /* A token of markup; start/len exclude a string's quotes. */
@@ -194,6 +201,7 @@ extern bool tmpl_scan_raw(TmplScanner *s, TmplPiece *body);
 extern bool tmpl_scan_comment(TmplScanner *s);
 extern void tmpl_lex_init(TmplLexer *l, const char *src, size_t start, size_t end);
 extern void tmpl_lex_next(TmplLexer *l, TmplTok *t);
+extern void tmpl_lex_segments(TmplLexer *l, TmplTok *t);
 extern void tmpl_lex_peek(const TmplLexer *l, TmplTok *t);
 extern bool tmpl_tok_is(const char *src, const TmplTok *t, const char *word);
 extern bool tmpl_is_ws(unsigned char c);

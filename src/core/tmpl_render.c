@@ -41,6 +41,8 @@ typedef struct TmplRender
 	bool		failed;
 } TmplRender;
 
+static bool eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out);
+
 /* Record a render error ("<what> <limit> bytes") at the current node; always returns false. */
 static bool
 render_fail(TmplRender *r, const char *what, size_t limit)
@@ -77,14 +79,21 @@ number_from(TmplRender *r, long long n, TmplValue *out)
 	out->len = (size_t) len;
 }
 
+/* A path made concrete for one lookup: its [path] steps turned into keys and indexes. */
+typedef struct Steps
+{
+	TmplSeg		segs[TMPL_MAX_SEGMENTS + 1];	/* + 1: contains adds an object's key */
+	int			n;
+} Steps;
+
 /* Liquid's .size, .first and .last on a value that has no such key. */
 static bool
-resolve_builtin(TmplRender *r, const TmplPath *p, TmplValue *out)
+resolve_builtin(TmplRender *r, const Steps *st, TmplValue *out)
 {
-	const TmplSeg *last = &p->segs[p->nsegs - 1];
+	const TmplSeg *last = &st->segs[st->n - 1];
 	TmplValue	parent;
 
-	if (!r->resolve(r->ctx, p->segs, p->nsegs - 1, &parent))
+	if (last->kind != TMPL_SEG_NAME || !r->resolve(r->ctx, st->segs, st->n - 1, &parent))
 		return false;
 	if (last->len == 4 && memcmp(last->name, "size", 4) == 0)
 	{
@@ -107,10 +116,56 @@ resolve_builtin(TmplRender *r, const TmplPath *p, TmplValue *out)
 	return true;
 }
 
+/*
+ * The step [x] for the value of x: a string is a key and an integer an
+ * index; anything else (nil, 1.5, true) selects nothing, as in Liquid.
+ */
+static bool
+key_step(const TmplValue *v, TmplSeg *seg)
+{
+	long long	n;
+
+	if (v->kind == TMPL_STRING)
+	{
+		seg->kind = TMPL_SEG_KEY;
+		seg->name = v->str;
+		seg->len = (int) v->len;
+		return true;
+	}
+	if (v->kind == TMPL_NUMBER && tmpl_value_integer(v, &n))
+	{
+		seg->kind = TMPL_SEG_INDEX;
+		seg->index = n;
+		return true;
+	}
+	return false;
+}
+
+/* Fill st with p's steps, its [path] keys looked up; false when a key selects nothing. */
+static bool
+path_steps(TmplRender *r, const TmplPath *p, Steps *st)
+{
+	memcpy(st->segs, p->segs, sizeof(TmplSeg) * p->nsegs);
+	st->n = p->nsegs;
+	for (int i = 0; p->keys != NULL && i < p->nsegs; i++)
+	{
+		TmplValue	v;
+
+		if (p->segs[i].kind != TMPL_SEG_EXPR)
+			continue;
+		eval_operand(r, p->keys[i], &v);
+		if (!key_step(&v, &st->segs[i]))
+			return false;
+	}
+	return true;
+}
+
 /* The value of an operand: its literal, or what the resolver says (missing = nil). */
 static bool
 eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 {
+	Steps		st;
+
 	if (op->kind == OPND_LITERAL)
 	{
 		*out = op->lit;
@@ -123,10 +178,12 @@ eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 		out->str = "";
 		return true;
 	}
-	if (r->resolve(r->ctx, op->path->segs, op->path->nsegs, out))
+	if (!path_steps(r, op->path, &st))
+		return true;
+	if (r->resolve(r->ctx, st.segs, st.n, out))
 		return true;
 	memset(out, 0, sizeof(*out));
-	if (op->path->nsegs > 1 && resolve_builtin(r, op->path, out))
+	if (st.n > 1 && resolve_builtin(r, &st, out))
 		return true;
 	memset(out, 0, sizeof(*out));
 	return true;
@@ -153,16 +210,18 @@ value_contains(TmplRender *r, const TmplCond *c, const TmplValue *l, const TmplV
 				return true;
 		return false;
 	}
-	if (l->kind == TMPL_OBJECT && rv->kind == TMPL_STRING && c->left.kind == OPND_PATH &&
-		c->left.path->nsegs < TMPL_MAX_SEGMENTS)
+	if (l->kind == TMPL_OBJECT && rv->kind == TMPL_STRING && c->left.kind == OPND_PATH)
 	{
-		TmplSeg		segs[TMPL_MAX_SEGMENTS];
+		Steps		st;
 		TmplValue	v;
 
-		memcpy(segs, c->left.path->segs, sizeof(TmplSeg) * c->left.path->nsegs);
-		segs[c->left.path->nsegs].name = rv->str;
-		segs[c->left.path->nsegs].len = (int) rv->len;
-		return r->resolve(r->ctx, segs, c->left.path->nsegs + 1, &v);
+		if (!path_steps(r, c->left.path, &st))
+			return false;
+		memset(&st.segs[st.n], 0, sizeof(TmplSeg));
+		st.segs[st.n].kind = TMPL_SEG_KEY;
+		st.segs[st.n].name = rv->str;
+		st.segs[st.n].len = (int) rv->len;
+		return r->resolve(r->ctx, st.segs, st.n + 1, &v);
 	}
 	return false;
 }

@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(48);
+SELECT plan(53);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -27,6 +27,12 @@ SELECT is(textseq.render('{% if lead.x == empty %}empty{% else %}not{% endif %}'
 SELECT is(textseq.render('{% if lead.x != empty %}not empty{% endif %}', '{"lead": {"x": "a"}}'), 'not empty', '!= empty');
 SELECT is(textseq.render('{{ sender.signature }}', '{"sender": {"signature": "-- Bob"}}'), '-- Bob', 'sender signature');
 SELECT is(textseq.render('{{ a.n }} {{ a.b }} {{ a.o }}', '{"a": {"n": 2.50, "b": true, "o": {"k": 1}}}'), '2.50 true {"k": 1}', 'numbers, booleans and objects render as jsonb text');
+
+-- brackets
+SELECT is(textseq.render('{{ lead["first name"] }}', '{"lead": {"first name": "Ann"}}'), 'Ann', 'a bracketed key with a space');
+SELECT is(textseq.render('{{ lead[field] }}', '{"lead": {"city": "Oslo"}, "field": "city"}'), 'Oslo', 'a key held by a variable');
+SELECT is(textseq.render('{{ lead.tags[0] }}/{{ lead.tags[-1] }}', '{"lead": {"tags": ["a", "b", "c"]}}'), 'a/c', 'array indexes, negative from the end');
+SELECT is(textseq.render('[{{ lead.tags["1"] }}]', '{"lead": {"tags": ["a", "b"]}}'), '[]', 'a string key does not index an array');
 
 -- filters
 SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', 'upcase is Unicode-aware');
@@ -68,6 +74,10 @@ SELECT results_eq(
   $$SELECT line, col, sqlstate, message FROM textseq.template_check('{{ lead.first_name }} {{ lead.last_name }}', 'tap_lead')$$,
   $$VALUES (1, 31, '42703', 'lead field "last_name" is not a column of tap_lead')$$,
   'unknown lead fields are 42703 when a lead table is given');
+SELECT results_eq(
+  $$SELECT col, message FROM textseq.template_check('{{ lead["last name"] }} {{ lead[key] }}', 'tap_lead')$$,
+  $$VALUES (9, 'lead field "last name" is not a column of tap_lead')$$,
+  'a bracketed lead field is checked; a key held by a variable is not');
 SELECT is_empty($$SELECT * FROM textseq.template_check('{{ lead.last_name }}')$$, 'lead fields are not checked without a table');
 SELECT is((SELECT count(*)::int FROM textseq.template_check(E'{% if %}{% endif %}\n{{ lead.zz | nope }}', 'tap_lead')), 3,
           'syntax, filter and field problems are reported together');

@@ -56,33 +56,74 @@ static const Entry data[] = {
 	N("f5", "5.0"),
 	N("f55", "5.5"),
 	S("s010", "010"),
+	S("lead.first name", "Ann Marie"),
+	S("lead.field", "first_name"),
+	S("lead.fsp", "first name"),
+	S("field", "first_name"),
+	N("n1", "1"),
+	N("neg1", "-1"),
+	S("s1", "1"),
+	S("lead.", "blank key"),	/* lead's key "" */
 };
 
-/* Resolve by joining the segments with dots and looking the path up. */
+/* Is the step .<digits>? */
+static bool
+all_digits(const TmplSeg *seg)
+{
+	for (int i = 0; i < seg->len; i++)
+		if (seg->name[i] < '0' || seg->name[i] > '9')
+			return false;
+	return seg->len > 0;
+}
+
+/*
+ * Resolve step by step: names and keys look up the dotted path so far in
+ * the table, indexes (and .<digits>) pick an element of an array's items.
+ */
 static bool
 resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 {
 	char		path[256];
 	size_t		len = 0;
+	TmplValue	cur;
 
 	(void) ctx;
+	memset(&cur, 0, sizeof(cur));
 	for (int i = 0; i < nsegs; i++)
 	{
-		if (len + (size_t) segs[i].len + 2 > sizeof(path))
+		const TmplSeg *sg = &segs[i];
+		bool		found = false;
+
+		if (i > 0 && cur.kind == TMPL_ARRAY &&
+			(sg->kind == TMPL_SEG_INDEX || (sg->kind == TMPL_SEG_NAME && all_digits(sg))))
+		{
+			long long	k = sg->kind == TMPL_SEG_INDEX ? sg->index : atoll(sg->name);
+
+			k = k < 0 ? k + cur.nitems : k;
+			if (cur.items == NULL || k < 0 || k >= cur.nitems)
+				return false;
+			cur = cur.items[k];
+			len += (size_t) snprintf(path + len, sizeof(path) - len, ".%lld", k);
+			continue;
+		}
+		if (sg->kind == TMPL_SEG_INDEX || len + (size_t) sg->len + 2 > sizeof(path))
 			return false;
 		if (i > 0)
 			path[len++] = '.';
-		memcpy(path + len, segs[i].name, (size_t) segs[i].len);
-		len += (size_t) segs[i].len;
+		memcpy(path + len, sg->name, (size_t) sg->len);
+		len += (size_t) sg->len;
+		path[len] = '\0';
+		for (size_t k = 0; k < sizeof(data) / sizeof(data[0]) && !found; k++)
+			if (strcmp(data[k].path, path) == 0)
+			{
+				cur = data[k].value;
+				found = true;
+			}
+		if (!found)
+			return false;
 	}
-	path[len] = '\0';
-	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
-		if (strcmp(data[i].path, path) == 0)
-		{
-			*out = data[i].value;
-			return true;
-		}
-	return false;
+	*out = cur;
+	return true;
 }
 
 static char result[4096];
@@ -164,6 +205,55 @@ test_default_without_argument(void)
 	UNIT_EQ_STR(render("{{ lead.opted | default: allow_false: true }}"),
 				"ERR 4 1:17 filter \"default\" needs a value before \"allow_false\"");
 	UNIT_EQ_STR(render("{{ lead.opted | default: 'a', 'b' }}"), "ERR 4 1:17 filter \"default\" takes at most 1 argument");
+}
+
+/* Bracket access: lead["first name"], lead[field], lead.tags[0], as in Liquid's VariableLookup. */
+static void
+test_bracket_access(void)
+{
+	UNIT_EQ_STR(render("{{ lead[\"first name\"] }}|{{ lead['first_name'] }}|{{ lead[ 'first_name' ] }}|{{ lead ['first_name'] }}"),
+				"Ann Marie|Ann|Ann|Ann");
+	UNIT_EQ_STR(render("{{ lead[field] }}|{{ lead[lead.fsp] }}|{{ lead[lead['field']] }}|{{ ['lead'].first_name }}|{{ ['lead'][field] }}"),
+				"Ann|Ann Marie|Ann|Ann|Ann");
+	UNIT_EQ_STR(render("{{ lead.tags[0] }}|{{ lead.tags[1] }}|{{ lead.tags[-1] }}|{{ lead.tags[-2] }}|{{ lead.tags[2] }}|{{ lead.tags[-3] }}"),
+				"vip|7|7|vip||");
+	UNIT_EQ_STR(render("{{ lead.tags[n1] }}|{{ lead.tags[neg1] }}|{{ lead.tags[s1] }}|{{ lead.tags['1'] }}|{{ lead.tags[1.0] }}|{{ lead[1] }}"),
+				"7|7||||");		/* a string is no index, 1.0 no integer, an index no key */
+	UNIT_EQ_STR(render("[{{ lead[nil] }}][{{ lead[true] }}][{{ lead[lead.missing] }}][{{ [field] }}]"),
+				"[][][][]");
+	UNIT_EQ_STR(render("[{{ lead[empty] }}][{{ lead[blank] }}]"), "[blank key][blank key]");	/* the key "" */
+	UNIT_EQ_STR(render("{{ lead.tags.size }}|{{ lead.tags['size'] }}|{{ lead.tags['first'] }}|{{ lead['tags'].size }}"), "2|||2");
+	UNIT_EQ_STR(render("{{ lead . first_name }}|{{ lead. first_name }}|{{ lead['tags'] .size }}|{{ lead['tags'].0 }}"),
+				"Ann|Ann|2|vip");
+	UNIT_EQ_STR(render("{{ lead[field] | upcase }}|{{ lead.missing | default: lead['first name'] }}|{{ 'abcdef' | truncate: ['n5'] }}"),
+				"ANN|Ann Marie|ab...");
+	UNIT_EQ_STR(render("{% if lead['first name'] contains 'Marie' and lead.tags[0] == 'vip' %}a{% endif %}"
+					   "{% if ['lead'] contains 'first name' %}b{% endif %}{% if lead[field] == blank %}c{% endif %}"), "ab");
+}
+
+/* Bracket syntax errors, with Liquid's strict parser refusing the same. */
+static void
+test_bracket_errors(void)
+{
+	TsBuf		b;
+
+	UNIT_EQ_STR(render("{{ lead['a' }}"), "ERR 1 1:13 expected \"]\", found nothing");
+	UNIT_EQ_STR(render("{{ lead['a' 'b'] }}"), "ERR 1 1:13 expected \"]\", found 'b'");
+	UNIT_EQ_STR(render("{{ lead[] }}"), "ERR 1 1:9 expected a value, found \"]\"");
+	UNIT_EQ_STR(render("{{ lead.['a'] }}"), "ERR 1 1:4 a path cannot end with \".\" at \"lead.\"");
+	UNIT_EQ_STR(render("{{ lead['a']b }}"), "ERR 1 1:13 expected \"|\" or the end of the output, found \"b\"");
+	UNIT_EQ_STR(render("{{ lead['a' | upcase] }}"), "ERR 1 1:13 expected \"]\", found \"|\"");
+	UNIT_EQ_STR(render("{{ a[0][1][2][3][4][5][6][7][8][9][10][11][12][13][14][15] }}"),
+				"ERR 5 1:4 path has more than 16 parts");
+	tsbuf_init(&b);
+	tsbuf_appends(&b, "{{ a");
+	for (int i = 0; i < TMPL_MAX_KEY_DEPTH + 1; i++)
+		tsbuf_appends(&b, "[a");
+	for (int i = 0; i < TMPL_MAX_KEY_DEPTH + 1; i++)
+		tsbuf_appends(&b, "]");
+	tsbuf_appends(&b, " }}");
+	UNIT_EQ_STR(render(b.data), "ERR 5 1:37 keys nested deeper than 16 levels");
+	tsbuf_free(&b);
 }
 
 /* truncate: characters, the ellipsis counting toward N. */
@@ -311,6 +401,55 @@ test_paths(void)
 	tmpl_free(t);
 }
 
+/* Describe each path as "name.[key].[3].[?]", in the order tmpl_foreach_path gives them. */
+static void
+describe_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
+{
+	TsBuf	   *b = ctx;
+	char		num[32];
+
+	for (int i = 0; i < nsegs; i++)
+	{
+		if (i > 0)
+			tsbuf_appendc(b, '.');
+		if (segs[i].kind == TMPL_SEG_NAME)
+			tsbuf_append(b, segs[i].name, (size_t) segs[i].len);
+		else if (segs[i].kind == TMPL_SEG_KEY)
+		{
+			tsbuf_appendc(b, '[');
+			tsbuf_append(b, segs[i].name, (size_t) segs[i].len);
+			tsbuf_appendc(b, ']');
+		}
+		else if (segs[i].kind == TMPL_SEG_INDEX)
+		{
+			snprintf(num, sizeof(num), "[%lld]", segs[i].index);
+			tsbuf_appends(b, num);
+		}
+		else
+			tsbuf_appends(b, "[?]");
+	}
+	snprintf(num, sizeof(num), "@%zu ", offset);
+	tsbuf_appends(b, num);
+}
+
+/* Paths with brackets: static keys and indexes known, [path] steps dynamic; source order. */
+static void
+test_paths_with_keys(void)
+{
+	const char *src = "{{ lead['first name'] }}{{ lead[lead.field].x }}{{ lead.tags[-1] }}{{ [k][0] }}";
+	TmplProblems pr;
+	Tmpl	   *t = tmpl_parse_all(src, strlen(src), &pr);
+	TsBuf		b;
+
+	tsbuf_init(&b);
+	tmpl_foreach_path(t, describe_path, &b);
+	tsbuf_appendc(&b, '\0');
+	UNIT_EQ_INT(pr.count, 0);
+	UNIT_EQ_STR(b.data, "lead.[first name]@3 lead.[?].x@27 lead.field@32 lead.tags.[-1]@51 [?].[0]@70 k@71 ");
+	tsbuf_free(&b);
+	tmpl_free(t);
+}
+
 /* Nesting limit and render limits. */
 static void
 test_limits(void)
@@ -350,6 +489,8 @@ main(void)
 	test_outputs();
 	test_filters();
 	test_default_without_argument();
+	test_bracket_access();
+	test_bracket_errors();
 	test_truncate();
 	test_truncate_length_as_ruby_integer();
 	test_conditions();
@@ -357,6 +498,7 @@ main(void)
 	test_errors();
 	test_all_problems();
 	test_paths();
+	test_paths_with_keys();
 	test_limits();
 	UNIT_DONE();
 }

@@ -30,6 +30,10 @@ SELECT textseq.render('[{{ lead.tags["0"] }}][{{ lead[0] }}][{{ lead[lead.nope] 
 SELECT textseq.render('{% if lead[f] contains "nn" and lead.tags[1] == "vip" %}yes{% endif %} {{ lead.x | default: lead["first name"] | upcase }}',
                       '{"lead": {"first name": "Ann", "tags": ["new", "vip"]}, "f": "first name"}');
 
+-- .first and .last of a string are characters; .size, .first and .last apply at any step
+SELECT textseq.render('{{ lead.name.first }}.{{ lead.name.last }} {{ lead.tags.first.size }} {{ lead.rows.first[1] }} {{ lead.rows.last.first }} [{{ lead.empty.first }}]',
+                      '{"lead": {"name": "Émile", "tags": ["vip", "new"], "rows": [["a", "b"], ["c"]], "empty": ""}}');
+
 -- filters, Unicode-aware
 SELECT textseq.render('{{ lead.first_name | upcase }} {{ lead.first_name | downcase }} {{ lead.first_name | capitalize }}',
                       '{"lead": {"first_name": "éMILE-ŁUKASZ straße"}}');

@@ -86,33 +86,105 @@ typedef struct Steps
 	int			n;
 } Steps;
 
-/* Liquid's .size, .first and .last on a value that has no such key. */
-static bool
-resolve_builtin(TmplRender *r, const Steps *st, TmplValue *out)
+/* The built-ins a dotted step may name when a value has no such key. */
+typedef enum Builtin
 {
-	const TmplSeg *last = &st->segs[st->n - 1];
-	TmplValue	parent;
+	BUILTIN_NONE, BUILTIN_SIZE, BUILTIN_FIRST, BUILTIN_LAST
+} Builtin;
 
-	if (last->kind != TMPL_SEG_NAME || !r->resolve(r->ctx, st->segs, st->n - 1, &parent))
+/* Which built-in a step names: only a dotted .size, .first or .last (never ["size"]). */
+static Builtin
+builtin_of(const TmplSeg *seg)
+{
+	if (seg->kind != TMPL_SEG_NAME)
+		return BUILTIN_NONE;
+	if (seg->len == 4 && memcmp(seg->name, "size", 4) == 0)
+		return BUILTIN_SIZE;
+	if (seg->len == 5 && memcmp(seg->name, "first", 5) == 0)
+		return BUILTIN_FIRST;
+	if (seg->len == 4 && memcmp(seg->name, "last", 4) == 0)
+		return BUILTIN_LAST;
+	return BUILTIN_NONE;
+}
+
+/*
+ * A built-in made up from v itself: the size of a string (characters), an
+ * array or an object, or a string's first or last character ("" for "", as
+ * in Liquid).  False when v has no such thing (numbers, nil, objects' first).
+ */
+static bool
+made_up(TmplRender *r, Builtin which, const TmplValue *v, TmplValue *out)
+{
+	size_t		at = 0,
+				n = 0;
+
+	if (which == BUILTIN_SIZE && v->kind == TMPL_STRING)
+		number_from(r, (long long) tmpl_utf8_count(v->str, v->len), out);
+	else if (which == BUILTIN_SIZE && (v->kind == TMPL_ARRAY || v->kind == TMPL_OBJECT))
+		number_from(r, v->nitems, out);
+	else if (which == BUILTIN_NONE || which == BUILTIN_SIZE || v->kind != TMPL_STRING)
 		return false;
-	if (last->len == 4 && memcmp(last->name, "size", 4) == 0)
-	{
-		if (parent.kind == TMPL_STRING)
-			number_from(r, (long long) tmpl_utf8_count(parent.str, parent.len), out);
-		else if (parent.kind == TMPL_ARRAY || parent.kind == TMPL_OBJECT)
-			number_from(r, parent.nitems, out);
-		else
-			return false;
-		return true;
-	}
-	if (parent.kind != TMPL_ARRAY || parent.items == NULL || parent.nitems == 0)
-		return false;
-	if (last->len == 5 && memcmp(last->name, "first", 5) == 0)
-		*out = parent.items[0];
-	else if (last->len == 4 && memcmp(last->name, "last", 4) == 0)
-		*out = parent.items[parent.nitems - 1];
 	else
+	{
+		for (size_t i = 0; i < v->len; i += n)
+		{
+			uint32_t	cp;
+
+			at = i;
+			n = (size_t) tmpl_utf8_decode(v->str + i, v->len - i, &cp);
+			if (which == BUILTIN_FIRST)
+				break;
+		}
+		memset(out, 0, sizeof(*out));
+		out->kind = TMPL_STRING;
+		out->str = v->str + at;
+		out->len = n;
+	}
+	return true;
+}
+
+/*
+ * Look st's steps up: the resolver first; when it finds nothing, step by
+ * step as Liquid's VariableLookup does, taking .size, .first and .last
+ * where a value has no such key.  An array's .first / .last become the
+ * index steps [0] / [-1] in st, so the steps after them (and an object's
+ * contains) walk on through the resolver.
+ */
+static bool
+walk(TmplRender *r, Steps *st, TmplValue *out)
+{
+	TmplValue	v,
+				next;
+	int			i;
+
+	if (r->resolve(r->ctx, st->segs, st->n, out))
+		return true;
+	if (st->n == 1 || !r->resolve(r->ctx, st->segs, 1, &v))
 		return false;
+	for (i = 1; i < st->n; i++)
+	{
+		Builtin		which = builtin_of(&st->segs[i]);
+
+		if (r->resolve(r->ctx, st->segs, i + 1, &next))
+			v = next;
+		else if ((which == BUILTIN_FIRST || which == BUILTIN_LAST) && v.kind == TMPL_ARRAY)
+		{
+			st->segs[i].kind = TMPL_SEG_INDEX;
+			st->segs[i].index = which == BUILTIN_FIRST ? 0 : -1;
+			if (!r->resolve(r->ctx, st->segs, i + 1, &v))
+				return false;
+		}
+		else
+			break;
+	}
+	/* a made-up value (a size, a character) has no keys: only more built-ins apply */
+	for (; i < st->n; i++)
+	{
+		if (!made_up(r, builtin_of(&st->segs[i]), &v, &next))
+			return false;
+		v = next;
+	}
+	*out = v;
 	return true;
 }
 
@@ -178,12 +250,7 @@ eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 		out->str = "";
 		return true;
 	}
-	if (!path_steps(r, op->path, &st))
-		return true;
-	if (r->resolve(r->ctx, st.segs, st.n, out))
-		return true;
-	memset(out, 0, sizeof(*out));
-	if (st.n > 1 && resolve_builtin(r, &st, out))
+	if (path_steps(r, op->path, &st) && walk(r, &st, out))
 		return true;
 	memset(out, 0, sizeof(*out));
 	return true;
@@ -215,7 +282,7 @@ value_contains(TmplRender *r, const TmplCond *c, const TmplValue *l, const TmplV
 		Steps		st;
 		TmplValue	v;
 
-		if (!path_steps(r, c->left.path, &st))
+		if (!path_steps(r, c->left.path, &st) || !walk(r, &st, &v))
 			return false;
 		memset(&st.segs[st.n], 0, sizeof(TmplSeg));
 		st.segs[st.n].kind = TMPL_SEG_KEY;

@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(53);
+SELECT plan(55);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -33,6 +33,9 @@ SELECT is(textseq.render('{{ lead["first name"] }}', '{"lead": {"first name": "A
 SELECT is(textseq.render('{{ lead[field] }}', '{"lead": {"city": "Oslo"}, "field": "city"}'), 'Oslo', 'a key held by a variable');
 SELECT is(textseq.render('{{ lead.tags[0] }}/{{ lead.tags[-1] }}', '{"lead": {"tags": ["a", "b", "c"]}}'), 'a/c', 'array indexes, negative from the end');
 SELECT is(textseq.render('[{{ lead.tags["1"] }}]', '{"lead": {"tags": ["a", "b"]}}'), '[]', 'a string key does not index an array');
+
+SELECT is(textseq.render('{{ lead.name.first }}{{ lead.name.last }}', '{"lead": {"name": "Ann"}}'), 'An', '.first and .last of a string are characters');
+SELECT is(textseq.render('{{ lead.rows.first[1] }}{{ lead.rows.first.size }}', '{"lead": {"rows": [["a", "b"]]}}'), 'b2', 'built-ins apply within a path');
 
 -- filters
 SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', 'upcase is Unicode-aware');

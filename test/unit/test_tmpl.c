@@ -27,6 +27,20 @@ static const TmplValue tag_items[] = {
 	{TMPL_NUMBER, false, "7", 1, NULL, 0},
 };
 
+static const TmplValue pair_items[] = {
+	{TMPL_STRING, false, "x", 1, NULL, 0},
+	{TMPL_STRING, false, "y", 1, NULL, 0},
+};
+
+static const TmplValue arr2_items[] = {
+	{TMPL_ARRAY, false, "[\"x\", \"y\"]", 10, pair_items, 2},
+	{TMPL_STRING, false, "zoë", 4, NULL, 0},
+};
+
+static const TmplValue objs_items[] = {
+	{TMPL_OBJECT, false, "{\"k\": \"v\"}", 10, NULL, 1},
+};
+
 #define S(p, s) {p, {TMPL_STRING, false, s, sizeof(s) - 1, NULL, 0}}
 #define N(p, s) {p, {TMPL_NUMBER, false, s, sizeof(s) - 1, NULL, 0}}
 #define B(p, b) {p, {TMPL_BOOL, b, NULL, 0, NULL, 0}}
@@ -64,6 +78,9 @@ static const Entry data[] = {
 	N("neg1", "-1"),
 	S("s1", "1"),
 	S("lead.", "blank key"),	/* lead's key "" */
+	{"lead.arr2", {TMPL_ARRAY, false, "[[\"x\", \"y\"], \"zoë\"]", 20, arr2_items, 2}},
+	{"lead.objs", {TMPL_ARRAY, false, "[{\"k\": \"v\"}]", 12, objs_items, 1}},
+	S("lead.objs.0.k", "v"),
 };
 
 /* Is the step .<digits>? */
@@ -254,6 +271,30 @@ test_bracket_errors(void)
 	tsbuf_appends(&b, " }}");
 	UNIT_EQ_STR(render(b.data), "ERR 5 1:37 keys nested deeper than 16 levels");
 	tsbuf_free(&b);
+}
+
+/* .first / .last of a string are its first / last character ("" for ""), as in Liquid's VariableLookup. */
+static void
+test_string_first_last(void)
+{
+	UNIT_EQ_STR(render("{{ lead.first_name.first }}|{{ lead.first_name.last }}|{{ lead.company.first }}|{{ lead.company.last }}|"),
+				"A|n|||");
+	UNIT_EQ_STR(render("{{ lead.emoji.last }}|{{ lead.greek.first | upcase }}|{{ lead.latin.last }}"), "😀|Α|ź");
+	UNIT_EQ_STR(render("{% if lead.company.first %}a{% endif %}{% if lead.company.first == '' %}b{% endif %}"
+					   "{% if lead.missing.first %}c{% endif %}"), "ab");	/* "" is no nil */
+}
+
+/* .size, .first and .last apply at any step, not only the last (Liquid walks the path step by step). */
+static void
+test_builtins_within_paths(void)
+{
+	UNIT_EQ_STR(render("{{ lead.tags.first.size }}|{{ lead.first_name.first.size }}|{{ lead.tags.last.size }}|{{ lead.tags.size.size }}|"),
+				"3|1|||");	/* a number has no .size */
+	UNIT_EQ_STR(render("{{ lead.arr2.first[1] }}|{{ lead.arr2.first.last }}|{{ lead.arr2[0].size }}|{{ lead.arr2.last.first }}|{{ lead.arr2.last.last }}"),
+				"y|y|2|z|ë");
+	UNIT_EQ_STR(render("{{ lead.objs.first.k }}|{{ lead.objs.last['k'] }}|{% if lead.objs.first contains 'k' %}has k{% endif %}"),
+				"v|v|has k");
+	UNIT_EQ_STR(render("[{{ lead.first }}][{{ lead.last }}][{{ lead.none.first }}][{{ lead.age.first }}]"), "[][][][]");
 }
 
 /* truncate: characters, the ellipsis counting toward N. */
@@ -491,6 +532,8 @@ main(void)
 	test_default_without_argument();
 	test_bracket_access();
 	test_bracket_errors();
+	test_string_first_last();
+	test_builtins_within_paths();
 	test_truncate();
 	test_truncate_length_as_ruby_integer();
 	test_conditions();

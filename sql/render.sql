@@ -16,10 +16,13 @@ SELECT textseq.render('{{ lead.a | default: "A" }} {{ lead.b | default: "B" }} {
 SELECT textseq.render('[{{ lead.a | default }}][{{ lead.c | default }}][{{ lead.d | default }}]',
                       '{"lead": {"a": null, "c": false, "d": 0}}');
 
--- jsonb values: strings raw, numbers as their jsonb text, booleans, objects and arrays as jsonb text
+-- jsonb values: strings raw, numbers as their jsonb text, booleans, objects as jsonb text,
+-- arrays as their elements one after the other (as Liquid prints them)
 SELECT textseq.render('{{ v.s }}|{{ v.n }}|{{ v.i }}|{{ v.t }}|{{ v.f }}|{{ v.z }}|{{ v.o }}|{{ v.a }}|{{ v.a.1 }}|{{ v.a.size }}|{{ v.a.first }}|{{ v.o.size }}',
                       '{"v": {"s": "a \"quoted\" <b>", "n": 1.50, "i": 42, "t": true, "f": false, "z": null, "o": {"k": [1, 2]}, "a": ["x", 2, null]}}');
 SELECT textseq.render('{{ lead.name }}', '"a scalar document"'), textseq.render('{{ 0 }}', '[]');
+-- nested arrays too, null as nothing; a filter takes an array's jsonb text
+SELECT textseq.render('[{{ v.a }}] [{{ v.e }}] {{ v.a | append: "" }}', '{"v": {"a": ["x", [1, [true, null]], {"k": 2}], "e": []}}');
 
 -- brackets, as in Liquid: keys that are no names, indexes (negative from the end), keys held by a path
 SELECT textseq.render('{{ lead["first name"] }}|{{ lead[''e-mail''] }}|{{ lead.tags[0] }}|{{ lead.tags[-1] }}|{{ lead[lead.pick] }}|{{ lead.tags[lead.i] }}|{{ ["lead"].pick }}',

@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -98,19 +99,23 @@ report_problem(const TsError *e)
 static void
 value_from_jsonb(const JsonbValue *jv, TmplValue *out, bool with_items);
 
-/* The elements of a jsonb array, one level deep. */
+/*
+ * The elements of a jsonb array, nested arrays' elements too (an array
+ * prints as its elements one after the other, as in Liquid).
+ */
 static void
 array_items(JsonbContainer *c, TmplValue *out)
 {
 	int			n = JsonContainerSize(c);
 	TmplValue  *items = palloc0(sizeof(TmplValue) * Max(n, 1));
 
+	check_stack_depth();
 	for (int i = 0; i < n; i++)
 	{
 		JsonbValue *el = getIthJsonbValueFromContainer(c, i);
 
 		if (el != NULL)
-			value_from_jsonb(el, &items[i], false);
+			value_from_jsonb(el, &items[i], true);
 	}
 	out->items = items;
 }

@@ -396,13 +396,35 @@ run_filter(TmplRender *r, const TmplFilter *f, const TmplValue *in, TmplValue *o
 	return render_fail(r, "the filters produced more than", (size_t) TMPL_MAX_WORK);
 }
 
+/*
+ * Print a value as Liquid's Variable#render_obj_to_output does: an array as
+ * its elements one after the other (nested arrays too, nil as nothing),
+ * anything else as its text.  An array whose elements the resolver did
+ * not list prints as its text.
+ */
+static bool
+emit_value(TmplRender *r, const TmplValue *v)
+{
+	const char *s;
+	size_t		n;
+
+	if (v->kind == TMPL_ARRAY && (v->items != NULL || v->nitems == 0))
+	{
+		ts_check_stack();
+		for (int i = 0; i < v->nitems; i++)
+			if (!emit_value(r, &v->items[i]))
+				return false;
+		return true;
+	}
+	tmpl_value_text(v, &s, &n);
+	return emit(r, s, n);
+}
+
 /* Render {{ value | filters }}. */
 static bool
 render_output(TmplRender *r, const TmplNode *node)
 {
 	TmplValue	v;
-	const char *s;
-	size_t		n;
 
 	eval_operand(r, &node->expr, &v);
 	for (const TmplFilter *f = node->filters; f != NULL; f = f->next)
@@ -413,8 +435,7 @@ render_output(TmplRender *r, const TmplNode *node)
 			return false;
 		v = next;
 	}
-	tmpl_value_text(&v, &s, &n);
-	return emit(r, s, n);
+	return emit_value(r, &v);
 }
 
 /* Render a list of nodes (recursing into the chosen arm of each if). */

@@ -143,6 +143,16 @@ resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 	return true;
 }
 
+/* A resolver where every path is the value ctx points to. */
+static bool
+one_value(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
+{
+	(void) segs;
+	(void) nsegs;
+	*out = *(const TmplValue *) ctx;
+	return true;
+}
+
 static char result[4096];
 
 /* Render src; returns the text, or "ERR <code> L:C <message>" on failure. */
@@ -177,13 +187,42 @@ test_outputs(void)
 	UNIT_EQ_STR(render("[{{ lead.missing }}][{{ nope.x.y }}][{{ lead.nothing }}]"), "[][][]");
 	UNIT_EQ_STR(render("{{ lead.vip }} {{ lead.opted }} {{ lead.age }} {{ lead.score }}"), "true false 42 7.50");
 	UNIT_EQ_STR(render("{{ \"lit\" }}{{ 'q' }}{{ 12 }}{{ -3.5 }}{{ nil }}{{ true }}{{ }}"), "litq12-3.5true");
-	UNIT_EQ_STR(render("{{ lead.tags }}"), "[\"vip\", 7]");
+	UNIT_EQ_STR(render("{{ lead.tags }}"), "vip7");	/* an array prints as its elements */
 	UNIT_EQ_STR(render("no markup at all"), "no markup at all");
 	UNIT_EQ_STR(render(""), "");
 	UNIT_EQ_STR(render("a { b } c %} d }}"), "a { b } c %} d }}");
 	UNIT_EQ_STR(render("{{ lead.tags.size }} {{ lead.tags.first }} {{ lead.tags.last }} {{ lead.first_name.size }}"),
 				"2 vip 7 3");
 	UNIT_EQ_STR(render("{{ lead.emoji.size }}|{{ lead.none.first }}|{{ lead.age.size }}"), "4||");
+}
+
+/* An array prints as its elements one after the other, nested arrays too, nil as nothing (Variable#render_obj_to_output). */
+static void
+test_array_output(void)
+{
+	static const TmplValue with_nil[] = {
+		{TMPL_STRING, false, "a", 1, NULL, 0},
+		{TMPL_NIL, false, NULL, 0, NULL, 0},
+		{TMPL_ARRAY, false, "[\"x\", \"y\"]", 10, pair_items, 2},
+		{TMPL_BOOL, true, NULL, 0, NULL, 0},
+		{TMPL_OBJECT, false, "{\"k\": \"v\"}", 10, NULL, 1},
+	};
+	const char *src = "[{{ a }}]";
+	TmplValue	a = {TMPL_ARRAY, false, "[...]", 5, with_nil, 5};
+	TsError		err;
+	Tmpl	   *t = tmpl_parse(src, strlen(src), &err);
+	TsBuf		out;
+
+	UNIT_EQ_STR(render("[{{ lead.tags }}][{{ lead.none }}][{{ lead.arr2 }}][{{ lead.missing | default: lead.tags }}]"),
+				"[vip7][][xyzoë][vip7]");
+	/* filters take an array's text, as Liquid's filters take its inspect form */
+	UNIT_EQ_STR(render("{{ lead.tags | append: '' }}|{{ lead.tags | upcase }}"), "[\"vip\", 7]|[\"VIP\", 7]");
+	tsbuf_init(&out);
+	UNIT_CHECK(tmpl_render(t, one_value, &a, &out, &err), "an array with nil, nested array, boolean and object renders");
+	tsbuf_appendc(&out, '\0');
+	UNIT_EQ_STR(out.data, "[axytrue{\"k\": \"v\"}]");
+	tsbuf_free(&out);
+	tmpl_free(t);
 }
 
 /* Filters with Liquid's semantics. */
@@ -528,6 +567,7 @@ int
 main(void)
 {
 	test_outputs();
+	test_array_output();
 	test_filters();
 	test_default_without_argument();
 	test_bracket_access();

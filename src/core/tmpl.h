@@ -11,6 +11,7 @@
  * Index of the implementation:
  *	  tmpl_lex.c	 splitting text from {{ }} / {% %} and tokenising markup
  *	  tmpl_parse.c	 building the tree, collecting every problem
+ *	  tmpl_parse_value.c  the parser's values: literals, paths and [ ] steps
  *	  tmpl_tree.c	 the arena the tree lives in, freeing, walking paths
  *	  tmpl_render.c	 rendering and condition evaluation
  *	  tmpl_filter.c	 the filters (default, upcase, truncate, ...)

@@ -5,7 +5,7 @@
  *	  lives in, the scanners, values, the filters and the UTF-8 helpers.
  *
  * Only src/core/tmpl*.c include this; everything else uses tmpl.h.  The
- * files call downwards only: parse -> lex, tree, filter specs, value;
+ * files call downwards only: parse (and parse_value) -> lex, tree, filter specs, value;
  * render -> filter -> value -> utf8 (and lex's tmpl_is_ws).
  *
  *-------------------------------------------------------------------------
@@ -205,6 +205,30 @@ extern void tmpl_lex_segments(TmplLexer *l, TmplTok *t);
 extern void tmpl_lex_peek(const TmplLexer *l, TmplTok *t);
 extern bool tmpl_tok_is(const char *src, const TmplTok *t, const char *word);
 extern bool tmpl_is_ws(unsigned char c);
+
+/* ---- parsing (tmpl_parse.c, tmpl_parse_value.c) ---------------------- */
+
+/* The parser's state, shared by its two files. */
+typedef struct TmplParser
+{
+	Tmpl	   *t;
+	const char *src;
+	size_t		len;
+	TmplScanner scan;
+	TmplProblems *problems;
+	int			key_depth;		/* [ ] nesting of the value being parsed */
+	bool		fatal;			/* stop: nothing after this can be trusted */
+} TmplParser;
+
+/* in tmpl_parse.c */
+extern void tmpl_parse_problem(TmplParser *P, int code, size_t offset, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+extern const char *tmpl_parse_excerpt(const TmplParser *P, size_t start, size_t n, char *buf);
+extern const char *tmpl_parse_tok_text(const TmplParser *P, const TmplTok *t, char *buf);
+extern void tmpl_parse_bad_token(TmplParser *P, const TmplTok *t);
+
+/* in tmpl_parse_value.c */
+extern bool tmpl_parse_operand(TmplParser *P, TmplLexer *L, TmplOperand *op);
 
 /* ---- values (tmpl_value.c) ------------------------------------------ */
 

@@ -5,10 +5,12 @@
  *	  if/unless arms chosen by Liquid's condition rules.
  *
  * Values come from the caller's resolver; this file never knows what data
- * lies behind a path.  What values are (printing, truth, comparison) lives
- * below it in tmpl_value.c, the filters in tmpl_filter.c.  Rendering is bounded (TMPL_MAX_OUTPUT for any value
- * or the whole output, TMPL_MAX_WORK for all filters together) and never
- * modifies the tree, so one parsed template serves any number of renders.
+ * lies behind a path, only how Liquid walks one (keys and indexes, .size,
+ * .first, .last).  What values are (printing, truth, comparison) lives below
+ * it in tmpl_value.c, the filters in tmpl_filter.c.  Rendering is bounded
+ * (TMPL_MAX_OUTPUT for any value or the whole output, TMPL_MAX_WORK for all
+ * filters together) and never modifies the tree, so one parsed template
+ * serves any number of renders.
  *
  *-------------------------------------------------------------------------
  */

@@ -92,7 +92,7 @@ digit_value(char c, int base)
 	return d < base ? d : -1;
 }
 
-/* The base a Ruby integer string announces at *i ("0x", "0b", "0o", "0d", a leading 0), skipping its prefix. */
+/* The base a Ruby integer string announces at *i ("0x", "0b", "0o", "0d", a leading 0); skips the prefix. */
 static int
 integer_base(const char *s, size_t len, size_t *i)
 {

@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(55);
+SELECT plan(57);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -38,6 +38,10 @@ SELECT is(textseq.render('{{ lead.name.first }}{{ lead.name.last }}', '{"lead": 
 SELECT is(textseq.render('{{ lead.rows.first[1] }}{{ lead.rows.first.size }}', '{"lead": {"rows": [["a", "b"]]}}'), 'b2', 'built-ins apply within a path');
 
 -- filters
+SELECT is(textseq.render('[{{ lead.x | truncate: 5 }}][{{ lead.x | upcase | strip | capitalize }}][{{ lead.x | replace: "a", "b" | append: "!" }}]', '{"lead": {}}'),
+          '[][][!]', 'filters on a missing value render empty, never an error');
+SELECT is(textseq.render('{{ lead.f | truncate: 3 }}|{{ lead.f | capitalize }}|{{ lead.n | prepend: 1 }}', '{"lead": {"f": false, "n": 42}}'),
+          '...|False|142', 'filters take false and numbers as their text, as Liquid does');
 SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', 'upcase is Unicode-aware');
 SELECT is(textseq.render('{{ "ПРИВЕТ" | capitalize }}', '{}'), 'Привет', 'capitalize works on Cyrillic');
 SELECT is(textseq.render('{{ "Ground control to Major Tom." | truncate: 20 }}', '{}'), 'Ground control to...', 'truncate counts the ellipsis');

@@ -78,6 +78,7 @@ static const Entry data[] = {
 	N("neg1", "-1"),
 	S("s1", "1"),
 	S("lead.", "blank key"),	/* lead's key "" */
+	N("lead.neg", "-4.25"),
 	{"lead.arr2", {TMPL_ARRAY, false, "[[\"x\", \"y\"], \"zoë\"]", 20, arr2_items, 2}},
 	{"lead.objs", {TMPL_ARRAY, false, "[{\"k\": \"v\"}]", 12, objs_items, 1}},
 	S("lead.objs.0.k", "v"),
@@ -249,6 +250,35 @@ test_filters(void)
 	UNIT_EQ_STR(render("{{ 'ab' | replace: '', '.' }}"), ".a.b.");
 	UNIT_EQ_STR(render("{{ 'éé' | replace: '', '|' }}"), "|é|é|");
 	UNIT_EQ_STR(render("{{ lead.tags | size }}"), "ERR 3 1:16 unknown filter \"size\"");
+}
+
+/* Every filter on nil, missing, false, true, "" and numbers gives what Liquid 5 gives (never an error). */
+static void
+test_filters_on_nil_false_numbers(void)
+{
+	static const char *const cases[][2] = {
+		{"lead.missing", "[][][][][][1][1][][d][]"},
+		{"lead.nothing", "[][][][][][1][1][][d][]"},
+		{"lead.opted", "[FALSE][false][False][false][...][false1][1false][fblse][d][]"},
+		{"lead.vip", "[TRUE][true][True][true][...][true1][1true][true][true][true]"},
+		{"lead.company", "[][][][][][1][1][][d][]"},
+		{"lead.age", "[42][42][42][42][42][421][142][b2][42][42]"},
+		{"lead.neg", "[-4.25][-4.25][-4.25][-4.25][...][-4.251][1-4.25][-b.25][-4.25][-4.25]"},
+	};
+	char		src[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *x = cases[i][0];
+		const char *pat = strcmp(x, "lead.opted") == 0 ? "a" : "4";
+
+		snprintf(src, sizeof(src),
+				 "[{{ %s | upcase }}][{{ %s | downcase }}][{{ %s | capitalize }}][{{ %s | strip }}]"
+				 "[{{ %s | truncate: 2 }}][{{ %s | append: 1 }}][{{ %s | prepend: 1 }}]"
+				 "[{{ %s | replace: '%s', 'b' }}][{{ %s | default: 'd' }}][{{ %s | default }}]",
+				 x, x, x, x, x, x, x, x, pat, x, x);
+		UNIT_EQ_STR(render(src), cases[i][1]);
+	}
 }
 
 /* default without an argument replaces nil, false and empty values by "" (Liquid's default_value = ''). */
@@ -569,6 +599,7 @@ main(void)
 	test_outputs();
 	test_array_output();
 	test_filters();
+	test_filters_on_nil_false_numbers();
 	test_default_without_argument();
 	test_bracket_access();
 	test_bracket_errors();

@@ -49,7 +49,10 @@ typedef enum TsTransport
 								 * have been sent */
 } TsTransport;
 
-/* Parsed essentials of a provider response. */
+/*
+ * Parsed essentials of a provider response.  Every string is valid UTF-8
+ * (bytes that are not become U+FFFD) and cut at a character boundary to fit.
+ */
 typedef struct TsResponse
 {
 	int			error_code;		/* Twilio "code" / Telnyx errors[0].code, 0 if none */
@@ -73,7 +76,7 @@ extern bool outcome_parse_response(const char *provider, const char *body, size_
 extern TsOutcome outcome_classify(const char *provider, TsTransport transport, int http_status,
 								  const TsResponse *resp);
 
-/* A Twilio list page: the messages it holds and the next page URI. */
+/* A Twilio list page: the messages it holds and the next page URI (strings valid UTF-8). */
 typedef struct TsListedMessage
 {
 	char		sid[72];

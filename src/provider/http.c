@@ -21,12 +21,17 @@
  * failed in a phase before sending (DNS, connect, connect timeout, TLS, bad
  * URL); anything else that fails is TS_TR_AFTER_SEND and gets reconciled.
  *
+ * Text that reaches a column (error texts, provider ids, statuses) passes
+ * clean_text: valid UTF-8 (or ASCII for a database in another encoding),
+ * cut at a character boundary.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <curl/curl.h>
 
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
 #include "http_int.h"
@@ -436,6 +441,24 @@ transport_of(const Slot *s, CURLcode rc, double t_connect)
 	}
 }
 
+/*
+ * Make text from the provider or curl fit for a text column, in place:
+ * valid UTF-8 (ill-formed bytes become U+FFFD) cut at a character boundary,
+ * or plain ASCII ('?' for the rest) when the database encoding is neither
+ * UTF-8 nor SQL_ASCII.  size is the buffer's, at most 256.
+ */
+static void
+clean_text(char *s, size_t size)
+{
+	char		tmp[256];
+	int			enc = GetDatabaseEncoding();
+
+	Assert(size <= sizeof(tmp));
+	size = Min(size, sizeof(tmp));
+	ts_utf8_copy(tmp, size, s, strnlen(s, size), enc != PG_UTF8 && enc != PG_SQL_ASCII);
+	strlcpy(s, tmp, size);
+}
+
 /* Fill a send's error_text for a transport failure. */
 static void
 transport_text(TsSend *d, const Slot *s, TsTransport tr, CURLcode rc)
@@ -485,6 +508,8 @@ finish_send(Slot *s, TsSend *d, CURLcode rc)
 				 d->http_status, readable ? "no message id" : err.message);
 	if (d->outcome == TS_OUT_RETRY && s->retry_after_ms > 0)
 		d->retry_after_ms = s->retry_after_ms;
+	clean_text(d->provider_id, sizeof(d->provider_id));
+	clean_text(d->error_text, sizeof(d->error_text));
 }
 
 /* ---- the batch loop ----------------------------------------------------------- */
@@ -629,6 +654,8 @@ lookup_done(TsHttp *h, Batch *b, Slot *s, CURLcode rc)
 			l->result = TS_LOOKUP_FOUND;
 			strlcpy(l->provider_id, pg.messages[i].sid, sizeof(l->provider_id));
 			strlcpy(l->provider_status, pg.messages[i].status, sizeof(l->provider_status));
+			clean_text(l->provider_id, sizeof(l->provider_id));
+			clean_text(l->provider_status, sizeof(l->provider_status));
 			break;
 		}
 	if (l->result == TS_LOOKUP_UNKNOWN && pg.next_page_uri == NULL)

@@ -4,7 +4,8 @@
  *	  Unit tests of the outcome core (src/core/outcome.c, pjson.c): every
  *	  code of PROVIDERS.md's table and SPEC section 6 classified, transport
  *	  failures, Retry-After, and parsing of real-looking Twilio and Telnyx
- *	  bodies (escapes, \u sequences, surrogate pairs, hostile input).
+ *	  bodies (escapes, \u sequences, surrogate pairs, hostile input, bytes
+ *	  that are not UTF-8).
  *
  *-------------------------------------------------------------------------
  */
@@ -323,6 +324,80 @@ test_rfc2822(void)
 	UNIT_EQ_INT(outcome_rfc2822_time(NULL, 0), 0);
 }
 
+/* Provider bytes that are not UTF-8 become U+FFFD; cuts fall between characters. */
+static void
+test_utf8_from_provider(void)
+{
+	TsResponse	r;
+	TsError		err;
+	TsListPage	pg;
+	char		body[800];
+	const char *bad = "{\"code\": 30007, \"message\": \"Bad \xff\xfe bytes \xc3 and a cut \xe2\x82\","
+		" \"sid\": \"SM\xc0\xaf" "1\", \"status\": \"fa\xed\xa0\x80il\"}";
+	const char *page = "{\"messages\": [{\"sid\": \"SM\xff\", \"to\": \"+1555\xe2\x82\", \"from\": "
+		"\"+1\xf4\x90\x80\x80\", \"body\": \"hi \xf0\x9f\x98\", \"status\": \"sent\"}], "
+		"\"next_page_uri\": null}";
+	int			n;
+
+	UNIT_CHECK(outcome_parse_response("twilio", bad, strlen(bad), &r, &err), "bad bytes parse");
+	/* each maximal ill-formed subpart is one U+FFFD: FF, FE, C3, E2 82 */
+	UNIT_EQ_STR(r.error_text, "Bad \xef\xbf\xbd\xef\xbf\xbd bytes \xef\xbf\xbd and a cut \xef\xbf\xbd");
+	/* an overlong (C0 AF) is two, a surrogate (ED A0 80) three */
+	UNIT_EQ_STR(r.provider_id, "SM\xef\xbf\xbd\xef\xbf\xbd" "1");
+	UNIT_EQ_STR(r.status, "fa\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdil");
+	UNIT_CHECK(ts_utf8_valid(r.error_text, strlen(r.error_text)) &&
+			   ts_utf8_valid(r.provider_id, strlen(r.provider_id)) &&
+			   ts_utf8_valid(r.status, strlen(r.status)), "every field valid UTF-8");
+	UNIT_CHECK(outcome_parse_list_page(page, strlen(page), &pg, &err), "bad page parses");
+	if (pg.n == 1)
+	{
+		UNIT_EQ_STR(pg.messages[0].sid, "SM\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].to, "+1555\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].from, "+1\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].body, "hi \xef\xbf\xbd");
+	}
+	outcome_free_list_page(&pg);
+	/* a 3-byte character across the 255-byte limit of error_text is left out whole */
+	for (int pad = 252; pad <= 254; pad++)
+	{
+		n = snprintf(body, sizeof(body), "{\"message\": \"%.*s\xe2\x82\xac\xe2\x82\xac\"}", pad,
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		UNIT_CHECK(outcome_parse_response("twilio", body, (size_t) n, &r, &err), "long parses");
+		UNIT_EQ_INT(strlen(r.error_text), pad == 252 ? 255 : pad);
+		UNIT_CHECK(ts_utf8_valid(r.error_text, strlen(r.error_text)), "cut is valid UTF-8");
+	}
+}
+
+/* The UTF-8 helpers the provider layer and the fuzzer rely on. */
+static void
+test_utf8_helpers(void)
+{
+	char		out[8];
+	TsBuf		b;
+
+	UNIT_CHECK(ts_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10), "valid");
+	UNIT_CHECK(!ts_utf8_valid("\xc3", 1), "cut sequence");
+	UNIT_CHECK(!ts_utf8_valid("\xe0\x80\xaf", 3), "overlong");
+	UNIT_CHECK(!ts_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
+	UNIT_CHECK(!ts_utf8_valid("\xed\xbf\xbf", 3), "surrogate");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "ab\xe2\x82\xac\xe2\x82\xac", 8, false), 5);
+	UNIT_EQ_STR(out, "ab\xe2\x82\xac");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "a\xff" "b", 3, false), 5);
+	UNIT_EQ_STR(out, "a\xef\xbf\xbd" "b");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "\xff\xff\xff", 3, false), 6);
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "a\xc3\xa9\xff\0zz", 7, true), 3);
+	UNIT_EQ_STR(out, "a??");
+	UNIT_EQ_INT(ts_utf8_copy(out, 1, "abc", 3, false), 0);
+	UNIT_EQ_STR(out, "");
+	tsbuf_init(&b);
+	tsbuf_append_utf8(&b, "x\xe2\x82y\xf0\x9f\x98\x80", 8);
+	UNIT_EQ_STR(b.data, "x\xef\xbf\xbdy\xf0\x9f\x98\x80");
+	tsbuf_free(&b);
+}
+
 int
 main(void)
 {
@@ -335,5 +410,7 @@ main(void)
 	test_retry_after();
 	test_list_page();
 	test_rfc2822();
+	test_utf8_from_provider();
+	test_utf8_helpers();
 	UNIT_DONE();
 }

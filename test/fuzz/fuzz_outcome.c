@@ -18,7 +18,9 @@
  *	  listed numbers and bodies) is valid UTF-8, whatever bytes went in,
  *	  judged by a decoder written here, independent of the core's;
  *	- the core's own UTF-8 helpers agree with it: a copy is valid, fits,
- *	  keeps valid input unchanged when it fits, and never cuts a character.
+ *	  keeps valid input unchanged when it fits, and never cuts a character;
+ *	- matching a parsed page settles each key at most once, with a sid from
+ *	  the page, and no sid twice.
  *
  *-------------------------------------------------------------------------
  */
@@ -109,6 +111,49 @@ check_response(const char *provider, const char *data, size_t size)
 		(void) outcome_name(outcome_classify_code(provider, r.error_code));
 }
 
+/* Match a page against keys made from its own messages (each twice) and check the result. */
+static void
+check_match(const TsListPage *pg)
+{
+	int			n = pg->n < 8 ? pg->n : 8;
+	TsMatchKey	keys[16];
+	int			settled;
+	int			found = 0;
+
+	memset(keys, 0, sizeof(keys));
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < 2; c++)
+		{
+			TsMatchKey *k = &keys[2 * i + c];
+
+			k->to = pg->messages[i].to;
+			k->from = c ? NULL : pg->messages[i].from;
+			k->body = pg->messages[i].body ? pg->messages[i].body : "";
+			k->claimed_at_unix = c ? 0 : pg->messages[i].date_created;
+		}
+	/* sorted by to, as outcome_match_page requires (insertion sort) */
+	for (int i = 1; i < 2 * n; i++)
+		for (int j = i; j > 0 && strcmp(keys[j - 1].to, keys[j].to) > 0; j--)
+		{
+			TsMatchKey	t = keys[j];
+
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	settled = outcome_match_page(pg, keys, 2 * n, 300, NULL, NULL);
+	for (int i = 0; i < 2 * n; i++)
+	{
+		if (!keys[i].found)
+			continue;
+		found++;
+		CHECK(TERMINATED(keys[i].sid) && keys[i].sid[0] != '\0' && UTF8(keys[i].sid));
+		for (int j = 0; j < i; j++)
+			CHECK(!keys[j].found || strcmp(keys[j].sid, keys[i].sid) != 0);
+	}
+	CHECK(settled == found && settled <= pg->n);
+	CHECK(outcome_match_page(pg, keys, 2 * n, 300, NULL, NULL) >= 0);
+}
+
 /* The core's UTF-8 helpers against the independent check. */
 static void
 check_utf8_helpers(const char *data, size_t size)
@@ -162,6 +207,7 @@ check_list(const char *data, size_t size)
 	}
 	if (pg.next_page_uri)
 		CHECK(pg.next_page_uri[0] == '/' && pg.next_page_uri[1] != '/' && UTF8(pg.next_page_uri));
+	check_match(&pg);
 	outcome_free_list_page(&pg);
 }
 

@@ -5,7 +5,7 @@
  *	  code of PROVIDERS.md's table and SPEC section 6 classified, transport
  *	  failures, Retry-After, and parsing of real-looking Twilio and Telnyx
  *	  bodies (escapes, \u sequences, surrogate pairs, hostile input, bytes
- *	  that are not UTF-8).
+ *	  that are not UTF-8), and matching list pages to reconciled messages.
  *
  *-------------------------------------------------------------------------
  */
@@ -398,6 +398,67 @@ test_utf8_helpers(void)
 	tsbuf_free(&b);
 }
 
+/* A listed message for the matching tests. */
+static TsListedMessage
+listed(const char *sid, const char *to, const char *from, const char *body, int64_t created)
+{
+	TsListedMessage m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.sid, sizeof(m.sid), "%s", sid);
+	snprintf(m.to, sizeof(m.to), "%s", to);
+	snprintf(m.from, sizeof(m.from), "%s", from);
+	snprintf(m.status, sizeof(m.status), "sent");
+	m.body = (char *) body;
+	m.date_created = created;
+	return m;
+}
+
+/* Refuse one sid, as if another message already held it. */
+static bool
+taken_sm3(void *arg, const char *sid)
+{
+	(void) arg;
+	return strcmp(sid, "SM3") == 0;
+}
+
+/* One list page settles many messages of a sender: To, From, body, claim time, sids once. */
+static void
+test_match_page(void)
+{
+	TsListedMessage msgs[6];
+	TsListPage	pg = {6, msgs, NULL};
+	TsMatchKey	keys[5];
+
+	memset(keys, 0, sizeof(keys));
+	/* sorted by to; the two +1202 keys are the same text, claimed at 1000 and 2000 */
+	keys[0] = (TsMatchKey) {"+1201", "+1999", "hi A", 1000, 0};
+	keys[1] = (TsMatchKey) {"+1202", "+1999", "same", 1000, 1};
+	keys[2] = (TsMatchKey) {"+1202", "+1999", "same", 2000, 2};
+	keys[3] = (TsMatchKey) {"+1203", "+1999", "hi C", 5000, 3};
+	keys[4] = (TsMatchKey) {"+1204", "+1999", "hi D", 1000, 4};
+	/* newest first */
+	msgs[0] = listed("SM1", "+1202", "+1999", "same", 2100);
+	msgs[1] = listed("SM2", "+1201", "+1999", "other body", 2000);
+	msgs[2] = listed("SM3", "+1204", "+1999", "hi D", 1900);
+	msgs[3] = listed("SM4", "+1202", "+1999", "same", 1100);
+	msgs[4] = listed("SM5", "+1203", "+1999", "hi C", 4000);	/* 1000 s before its claim */
+	msgs[5] = listed("SM6", "+1201", "+1888", "hi A", 1500);	/* another sender */
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 5, 300, taken_sm3, NULL), 2);
+	UNIT_CHECK(!keys[0].found, "other body, other sender: no match");
+	UNIT_CHECK(keys[2].found && strcmp(keys[2].sid, "SM1") == 0, "newest to the latest claim");
+	UNIT_CHECK(keys[1].found && strcmp(keys[1].sid, "SM4") == 0, "the next to the other");
+	UNIT_CHECK(!keys[3].found, "created before its claim less skew: not it");
+	UNIT_CHECK(!keys[4].found, "a sid another message holds is not taken");
+	/* a second pass over the same page finds nothing new: a sid settles one key */
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 5, 300, NULL, NULL), 1);
+	UNIT_CHECK(keys[4].found && strcmp(keys[4].sid, "SM3") == 0, "without the refusal it matches");
+	UNIT_CHECK(!outcome_page_older_than(&pg, 2000), "not every message older");
+	UNIT_CHECK(outcome_page_older_than(&pg, 5000), "every message older");
+	msgs[1].date_created = 0;
+	UNIT_CHECK(!outcome_page_older_than(&pg, 5000), "an unknown date is never older");
+}
+
 int
 main(void)
 {
@@ -412,5 +473,6 @@ main(void)
 	test_rfc2822();
 	test_utf8_from_provider();
 	test_utf8_helpers();
+	test_match_page();
 	UNIT_DONE();
 }

@@ -23,6 +23,7 @@
  * curl wrote not one byte of the request (CURLINFO_REQUEST_SIZE == 0) and
  * failed in a phase before sending (DNS, connect, connect timeout, TLS, bad
  * URL); anything else that fails is TS_TR_AFTER_SEND and gets reconciled.
+ * A create abandoned at shutdown follows the same rule.
  *
  * Text that reaches a column (error texts, provider ids, statuses) passes
  * http_clean_text: valid UTF-8 (or ASCII for a database in another encoding),
@@ -463,6 +464,31 @@ clean_send(TsSend *d)
 	http_clean_text(d->error_text, sizeof(d->error_text));
 }
 
+/*
+ * A create abandoned at shutdown: not sent when curl wrote no byte of it,
+ * else it may have reached the provider (the outcome rules decide what that
+ * means: Twilio reconciles, Telnyx resends with its key).
+ */
+static void
+abort_send(HttpSlot *s, TsSend *d)
+{
+	long		request_size = -1;
+	curl_off_t	uploaded = -1;
+
+	if (curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &request_size) == CURLE_OK &&
+		curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK &&
+		request_size == 0 && uploaded == 0)
+	{
+		d->outcome = TS_OUT_NOT_SENT;
+		snprintf(d->error_text, sizeof(d->error_text),
+				 "interrupted by shutdown before the request was sent");
+		return;
+	}
+	d->outcome = outcome_classify(d->account->provider, TS_TR_AFTER_SEND, 0, NULL);
+	snprintf(d->error_text, sizeof(d->error_text),
+			 "interrupted by shutdown: request may have been sent");
+}
+
 /* ---- the loop ---------------------------------------------------------------- */
 
 /* Completion of a create: classify it, free the slot. */
@@ -551,18 +577,32 @@ start_sends(TsHttp *h, int next)
 	return next;
 }
 
+/* Shutdown: abandon every create in flight. */
+static void
+abort_sends(TsHttp *h)
+{
+	for (int i = 0; i < h->nslots; i++)
+	{
+		HttpSlot   *s = &h->slots[i];
+
+		if (s->kind != SLOT_SEND)
+			continue;
+		abort_send(s, &h->sends[s->job]);
+		h->send_active--;
+		http_slot_release(h, s);
+	}
+}
+
 /*
  * Send n messages concurrently (at most cfg->max_in_flight at a time, list
  * pages of a reconciliation set included) and fill every TsSend's out
- * fields.  Requests already in flight when interrupted() turns true are
- * finished (they may have left); the rest come back as TS_OUT_NOT_SENT.
+ * fields.  When interrupted() turns true everything in flight is abandoned.
  */
 void
 ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,
 				   bool (*interrupted) (void))
 {
 	int			next = 0;
-	bool		stop = false;
 
 	if (h == NULL || sends == NULL || n <= 0)
 		return;
@@ -577,14 +617,18 @@ ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,
 	h->send_cfg = cfg;
 	for (;;)
 	{
-		if (!stop)
-			next = start_sends(h, next);
+		next = start_sends(h, next);
 		http_lookups_feed(h);
-		if ((next >= n || stop) && h->send_active == 0)
+		if (next >= n && h->send_active == 0)
 			break;
 		(void) http_step(h, HTTP_POLL_MS);
-		if (!stop && interrupted != NULL && interrupted())
-			stop = true;
+		if (interrupted != NULL && interrupted())
+		{
+			(void) http_step(h, 0);	/* what has finished meanwhile counts */
+			abort_sends(h);
+			ts_http_lookups_abort(h);
+			break;
+		}
 	}
 	for (int i = next; i < n; i++)
 		snprintf(sends[i].error_text, sizeof(sends[i].error_text), "interrupted before sending");

@@ -90,8 +90,11 @@ extern void ts_http_destroy(TsHttp *h);
  * StatusCallback when the account has one, and ValidityPeriod.
  * Calls CHECK_FOR_INTERRUPTS-free code only; the caller's latch is not touched.
  * Lookups started with ts_http_lookups_start progress in the same loop.
- * interrupted (optional) is polled between curl steps; when it returns true
- * the remaining unsent requests come back as TS_OUT_NOT_SENT.
+ * interrupted (optional) is polled at least every HTTP step (50 ms); when it
+ * returns true the batch ends at once: requests in flight are abandoned and
+ * come back TS_OUT_NOT_SENT when curl wrote no byte of them, else as an
+ * ambiguous answer (TS_OUT_AMBIGUOUS); requests not started come back
+ * TS_OUT_NOT_SENT; the lookup set is abandoned (ts_http_lookups_abort).
  * Every text out field is valid UTF-8, cut at a character boundary.
  */
 extern void ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,

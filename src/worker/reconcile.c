@@ -300,7 +300,8 @@ ts_reconcile_write(TsHttp *http)
 
 /*
  * The queue is idle: let the lookups run alone for up to budget_ms, or until
- * new work arrives (the latch) or results are due to be written.
+ * new work arrives (the latch), results are due to be written, or shutdown
+ * (then the set is abandoned and nothing more is written).
  */
 void
 ts_reconcile_run(TsHttp *http, int budget_ms, TsWorkerSlot *slot)
@@ -309,6 +310,13 @@ ts_reconcile_run(TsHttp *http, int budget_ms, TsWorkerSlot *slot)
 
 	ts_slot_set_state(slot, TS_STATE_RECONCILING);
 	while (ts_http_lookups_step(http, RECONCILE_STEP_MS))
+	{
+		if (ts_shutdown_pending())
+		{
+			ts_reconcile_forget(http);
+			return;
+		}
 		if (MyLatch->is_set || ts_reconcile_due_write() || GetCurrentTimestamp() >= end)
 			return;
+	}
 }

@@ -11,9 +11,11 @@
  * decides is written in a transaction of its own at the start of a round.
  * When nothing is due and nothing is being reconciled: sweep, and sleep
  * until the earliest due time (capped by textseq.max_sleep) or until a
- * commit of due work sets our latch.  Errors (a bad row, a dropped
- * extension, DROP/TRUNCATE racing a batch) are reported and the loop goes
- * on after a short pause: the worker idles, it does not crash-loop.
+ * commit of due work sets our latch.  SIGTERM ends a send batch or a
+ * reconciliation at once (what is known is recorded first).  Errors (a bad
+ * row, a dropped extension, DROP/TRUNCATE racing a batch) are reported and
+ * the loop goes on after a short pause: the worker idles, it does not
+ * crash-loop.
  *
  * Only one worker serves a database: a session advisory lock guards it, so
  * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
@@ -244,7 +246,10 @@ worker_round(void)
 		return;
 	}
 	ts_slot_set_state(my_slot, TS_STATE_SENDING);
-	/* a SIGTERM now must not throw away outcomes: finish sending and record first */
+	/*
+	 * A SIGTERM now must not throw away outcomes: the send stops at once
+	 * (ts_shutdown_pending), and what is known is recorded before we exit.
+	 */
 	HOLD_INTERRUPTS();
 	ts_dispatch_send(http, b, my_slot);
 	/* keep the outcomes until they are recorded, even across an error */
@@ -254,6 +259,7 @@ worker_round(void)
 	ts_batch_cxt = swap;
 	record_batch(b);
 	RESUME_INTERRUPTS();
+	CHECK_FOR_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
 	/* a queue that never empties must not starve the sweep */
 	sweep_chore();

@@ -130,6 +130,9 @@ echo "# settle: ${SETTLE_MS} ms after kill -9 (${RECON_MS} ms after the new work
      "list calls: $(mock_stat lists)"
 echo "# new messages sent during recovery: $NEW_SENT (backlog and trickle; trickle $TICK_SENT) = $RATE/s;" \
      "the $BACKLOG backlog was all out ${BACKLOG_MS} ms after the kill"
+BACK_RATE=$(awk -v n="$BACKLOG" -v b="$BACKLOG_MS" -v w="$((SETTLE_MS - RECON_MS))" \
+  'BEGIN { printf "%.0f", (b - w > 0 ? n * 1000 / (b - w) : 0) }')
+echo "# backlog drained at $BACK_RATE/s from the new worker's crash recovery"
 echo "# trickle created during recovery: $TICK_N, latency enroll -> provider: max ${TICK_MAX} ms, p95 ${TICK_P95} ms"
 ok "new due messages went out during recovery, not after (all $BACKLOG backlog + some trickle)" \
    test "$NEW_SENT" -gt "$BACKLOG"

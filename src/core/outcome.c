@@ -556,6 +556,16 @@ listed_matches(const TsListedMessage *m, const TsMatchKey *k, int skew_s)
 		m->date_created >= k->claimed_at_unix - skew_s;
 }
 
+/* Has a key already been settled with this sid (a page that lists a sid twice)? */
+static bool
+sid_settled(const TsMatchKey *keys, int n, const char *sid)
+{
+	for (int k = 0; k < n; k++)
+		if (keys[k].found && strcmp(keys[k].sid, sid) == 0)
+			return true;
+	return false;
+}
+
 /* Match a list page against keys sorted by to; returns how many it settled. */
 int
 outcome_match_page(const TsListPage *page, TsMatchKey *keys, int n, int skew_s,
@@ -574,7 +584,7 @@ outcome_match_page(const TsListPage *page, TsMatchKey *keys, int n, int skew_s,
 			if (!keys[k].found && listed_matches(m, &keys[k], skew_s) &&
 				(best == NULL || keys[k].claimed_at_unix > best->claimed_at_unix))
 				best = &keys[k];
-		if (best == NULL || (taken && taken(arg, m->sid)))
+		if (best == NULL || sid_settled(keys, n, m->sid) || (taken && taken(arg, m->sid)))
 			continue;
 		best->found = true;
 		pj_copy(best->sid, sizeof(best->sid), m->sid, strlen(m->sid));

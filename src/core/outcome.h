@@ -121,7 +121,8 @@ typedef struct TsMatchKey
  * Match a list page against keys sorted by to (strcmp order).  A listed
  * message settles at most one key not yet found: same to, from (unless the
  * key has none) and body, created no earlier than the key's claim less
- * skew_s; among several such keys, the one claimed last.  A sid for which
+ * skew_s; among several such keys, the one claimed last.  A sid settles at
+ * most one key (even when a page lists it twice), and a sid for which
  * taken(arg, sid) (optional) is true settles nothing: another message holds
  * it.  Returns how many keys this page settled.
  */

@@ -457,6 +457,15 @@ test_match_page(void)
 	UNIT_CHECK(outcome_page_older_than(&pg, 5000), "every message older");
 	msgs[1].date_created = 0;
 	UNIT_CHECK(!outcome_page_older_than(&pg, 5000), "an unknown date is never older");
+	/* a page that lists one sid twice settles one key with it, not two (found by fuzz_outcome) */
+	memset(keys, 0, sizeof(keys));
+	keys[0] = (TsMatchKey) {"+1202", "+1999", "same", 1000, 0};
+	keys[1] = (TsMatchKey) {"+1202", "+1999", "same", 2000, 1};
+	msgs[0] = listed("SM7", "+1202", "+1999", "same", 2100);
+	msgs[1] = listed("SM7", "+1202", "+1999", "same", 2100);
+	pg.n = 2;
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 2, 300, NULL, NULL), 1);
+	UNIT_CHECK(keys[1].found && !keys[0].found, "the repeated sid settles the latest claim only");
 }
 
 int

@@ -5,11 +5,17 @@
  *	  and sleep.
  *
  * Each round: claim (transaction) -> send (no transaction) -> record
- * (transaction); when nothing is due, reconcile maybe_sent messages, sweep,
- * and sleep until the earliest due time (capped by textseq.max_sleep) or
- * until a commit of due work sets our latch.  Errors (a bad row, a dropped
- * extension, DROP/TRUNCATE racing a batch) are reported and the loop goes
- * on after a short pause: the worker idles, it does not crash-loop.
+ * (transaction).  Reconciliation of maybe_sent messages runs beside it: a
+ * set is loaded in the claim's transaction and asked on the same HTTP loop
+ * as the sends, or alone in short slices while nothing is due; what it
+ * decides is written in a transaction of its own at the start of a round.
+ * When nothing is due and nothing is being reconciled: sweep, and sleep
+ * until the earliest due time (capped by textseq.max_sleep) or until a
+ * commit of due work sets our latch.  SIGTERM ends a send batch or a
+ * reconciliation at once (what is known is recorded first).  Errors (a bad
+ * row, a dropped extension, DROP/TRUNCATE racing a batch) are reported and
+ * the loop goes on after a short pause: the worker idles, it does not
+ * crash-loop.
  *
  * Only one worker serves a database: a session advisory lock guards it, so
  * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
@@ -44,7 +50,7 @@
 
 #define TS_SWEEP_INTERVAL_SECS 60
 #define TS_ERROR_PAUSE_MS 1000
-#define TS_BUSY_CHORES_SECS 5
+#define TS_RECONCILE_SLICE_MS 250	/* idle queue: lookups alone this long, then look again */
 
 static TsWorkerSlot *my_slot = NULL;
 static TsHttp *http = NULL;
@@ -52,7 +58,6 @@ static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
 static MemoryContext unrecorded_cxt = NULL;
 static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
 static TimestampTz last_sweep = 0;
-static TimestampTz last_chores = 0;
 
 /* on_shmem_exit: free our slot for the launcher. */
 static void
@@ -133,9 +138,28 @@ claim_batch(TsWorkerState *idle_state)
 		ts_rate_refresh();
 		b = ts_dispatch_claim(textseq_batch_size, ts_rate_budgets_json(textseq_batch_size));
 		ts_rate_consume(b);
+		(void) ts_reconcile_load(b->n == 0);
 	}
 	ts_xact_commit();
+	if (b == NULL)
+		ts_reconcile_forget(http);	/* idle for a reason: nothing to reconcile either */
+	else
+		ts_reconcile_start(http);
 	return b;
+}
+
+/* Write what reconciliation has decided (a transaction of its own). */
+static void
+write_reconciled(void)
+{
+	if (!ts_reconcile_due_write())
+		return;
+	ts_slot_set_state(my_slot, TS_STATE_RECONCILING);
+	if (OidIsValid(ts_xact_begin()))
+		ts_reconcile_write(http);
+	else
+		ts_reconcile_forget(http);
+	ts_xact_commit();
 }
 
 /* How long to sleep when no batch was claimed. */
@@ -159,14 +183,12 @@ sleep_ms_after_idle_round(void)
 	return Max(ms, 1);
 }
 
-/* Periodic housekeeping and reconciliation when the queue is quiet. */
+/* The periodic sweep, at most once a minute, idle or busy. */
 static void
-idle_chores(void)
+sweep_chore(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
-	last_chores = now;
-	(void) ts_reconcile_round(http, my_slot);
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{
 		if (OidIsValid(ts_xact_begin()))
@@ -200,9 +222,12 @@ worker_round(void)
 	TsBatch    *b;
 	MemoryContext swap;
 
+	/* from here on a set latch means new work since this round looked */
+	ResetLatch(MyLatch);
 	MemoryContextReset(ts_batch_cxt);
 	if (unrecorded)
 		record_batch(unrecorded);
+	write_reconciled();
 	b = claim_batch(&idle);
 	if (b == NULL)
 	{
@@ -211,12 +236,20 @@ worker_round(void)
 	}
 	if (b->n == 0)
 	{
-		idle_chores();
+		if (ts_reconcile_busy())
+		{
+			ts_reconcile_run(http, TS_RECONCILE_SLICE_MS, my_slot);
+			return;
+		}
+		sweep_chore();
 		sleep_for(sleep_ms_after_idle_round(), TS_STATE_SLEEPING);
 		return;
 	}
 	ts_slot_set_state(my_slot, TS_STATE_SENDING);
-	/* a SIGTERM now must not throw away outcomes: finish sending and record first */
+	/*
+	 * A SIGTERM now must not throw away outcomes: the send stops at once
+	 * (ts_shutdown_pending), and what is known is recorded before we exit.
+	 */
 	HOLD_INTERRUPTS();
 	ts_dispatch_send(http, b, my_slot);
 	/* keep the outcomes until they are recorded, even across an error */
@@ -226,10 +259,10 @@ worker_round(void)
 	ts_batch_cxt = swap;
 	record_batch(b);
 	RESUME_INTERRUPTS();
+	CHECK_FOR_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
-	/* a queue that never empties must not starve reconciliation and the sweep */
-	if (GetCurrentTimestamp() - last_chores >= TS_BUSY_CHORES_SECS * USECS_PER_SEC)
-		idle_chores();
+	/* a queue that never empties must not starve the sweep */
+	sweep_chore();
 }
 
 /* After an error: clean up like the server's own auxiliary processes do. */
@@ -249,6 +282,7 @@ recover_from_error(void)
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	/* transfers of an interrupted batch may still be attached: start clean */
+	ts_reconcile_forget(http);
 	ts_http_destroy(http);
 	http = ts_http_create();
 	InterruptHoldoffCount = 1;	/* drop any holdoff left by the failed round; released next */

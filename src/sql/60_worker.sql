@@ -27,7 +27,12 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n int;
 BEGIN
-	UPDATE textseq.message SET status = 'maybe_sent', run_at = textseq.now()
+	-- A request the dead worker had in flight may still be being processed by
+	-- the provider: ask after textseq.reconcile_after, as for any ambiguous
+	-- send, so that a create that lands late is found and never sent twice.
+	UPDATE textseq.message
+	   SET status = 'maybe_sent',
+		   run_at = textseq.now() + current_setting('textseq.reconcile_after')::interval
 	 WHERE status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;

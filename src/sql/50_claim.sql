@@ -7,8 +7,8 @@
 -- The claim applies the pre-send gate in SPEC 6's order (lead deleted, opted
 -- out, do-not-contact (bulk only), landline/invalid, expiry, send window,
 -- frequency cap, duplicate) and gives every skip its status.  Frequency cap
--- and duplicate checks take a per-phone advisory lock (in phone order, so two
--- claimers cannot deadlock) and then read in a fresh snapshot, so two
+-- and duplicate checks take a per-phone lock (textseq's own, in bucket order,
+-- so two claimers cannot deadlock) and then read in a fresh snapshot, so two
 -- sessions claiming at once see each other's 'sending' rows.
 
 CREATE TYPE textseq.claimed_message AS (
@@ -302,9 +302,7 @@ BEGIN
 	-- Per-phone locks, hashed into 4096 buckets (a batch never needs more
 	-- lock-table slots than that), in a fixed order; the next statement reads
 	-- in a new snapshot.
-	PERFORM pg_advisory_xact_lock(29811, k.key)
-	   FROM (SELECT DISTINCT hashtext(x.phone) & 4095 AS key FROM unnest(c) x
-			  WHERE x.verdict IS NULL ORDER BY 1) k;
+	PERFORM textseq._lock_phones(ARRAY(SELECT x.phone FROM unnest(c) x WHERE x.verdict IS NULL));
 	c := textseq._claim_cap_and_duplicates(c, now_ts);
 	PERFORM textseq._claim_apply(c, now_ts);
 	RETURN QUERY

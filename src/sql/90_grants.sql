@@ -43,6 +43,10 @@ REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, 
 	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
 	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
 	FROM textseq_user;
+-- textseq's own locks are for the worker and textseq's functions only: a login
+-- that could take them could hold them to stop sending.
+REVOKE EXECUTE ON FUNCTION textseq._lock_phones(text[]), textseq._lock_provider_ids(text[])
+	FROM PUBLIC, textseq_user;
 
 -- Admins: accounts, senders, credentials.
 GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.account, textseq.account_secret, textseq.sender

@@ -32,7 +32,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.p
 	textseq.bulk, textseq.enrollment TO textseq_user;
 GRANT SELECT ON textseq.message, textseq.sender, textseq.phone_tz_prefix,
 	textseq.area_code_region, textseq.quiet_rule, textseq.delivery_event,
-	textseq.queue_health, textseq.worker_status TO textseq_user;
+	textseq.queue_health, textseq.worker_status,
+	textseq.deferred_enrollment TO textseq_user;
 GRANT UPDATE (status, finished_at) ON textseq.message TO textseq_user;
 GRANT INSERT ON textseq.message TO textseq_user;
 GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.account TO textseq_user;
@@ -41,7 +42,8 @@ REVOKE EXECUTE ON FUNCTION textseq.create_account(text, text, text, text, text, 
 	textseq.add_sender(text, text, text, numeric),
 	textseq.pause_account(text, text), textseq.resume_account(text),
 	textseq.claim(int, jsonb), textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
-	textseq._recover_in_flight(), textseq._reconcile_later(bigint)
+	textseq._recover_in_flight(), textseq._reconcile_later(bigint),
+	textseq._apply_deferred()
 	FROM textseq_user;
 -- textseq's own locks are for the worker and textseq's functions only: a login
 -- that could take them could hold them to stop sending.
@@ -62,6 +64,7 @@ GRANT UPDATE ON textseq.message, textseq.enrollment, textseq.phone, textseq.bulk
 	textseq.delivery_event TO textseq_worker;
 GRANT UPDATE (paused, paused_reason, paused_at) ON textseq.account TO textseq_worker;
 GRANT INSERT ON textseq.message TO textseq_worker;
+GRANT INSERT, UPDATE, DELETE ON textseq.deferred_enrollment TO textseq_worker;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_worker;
 
 -- Sending a raw test request is for superusers only (the C code checks too).
@@ -78,7 +81,8 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'account_secret', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
-							 'enrollment', 'message', 'delivery_event'] LOOP
+							 'enrollment', 'message', 'delivery_event',
+							 'deferred_enrollment'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
 	END LOOP;
 	FOREACH t IN ARRAY ARRAY['lead', 'account', 'sender', 'template', 'sequence', 'bulk',

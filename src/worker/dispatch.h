@@ -37,6 +37,7 @@ extern int64 ts_spi_int(HeapTuple tup, int c);
 extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
 extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
 extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
+extern void ts_apply_deferred(void);
 
 /* in reconcile.c */
 extern int	ts_recover_in_flight(void);

@@ -216,6 +216,9 @@ idle_chores(void)
 	TimestampTz now = GetCurrentTimestamp();
 
 	last_chores = now;
+	if (OidIsValid(ts_xact_begin()))
+		ts_apply_deferred();
+	ts_xact_commit();
 	(void) ts_reconcile_round(http, my_slot);
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{

@@ -75,7 +75,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'),
 		-- deferred work: look again in a second whether its rows are free
 		(SELECT textseq.now() + interval '1 second'
-		  WHERE EXISTS (SELECT 1 FROM textseq.deferred_enrollment)))
+		  WHERE EXISTS (SELECT 1 FROM textseq.deferred_result)
+			 OR EXISTS (SELECT 1 FROM textseq.deferred_enrollment)))
 $$;
 COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the worker has work';
 
@@ -141,13 +142,14 @@ $$;
 COMMENT ON FUNCTION textseq.sweep() IS
 	'Housekeeping: outbox without receipt -> delivery_unknown, unclaimable overdue -> expired, stale sending -> maybe_sent';
 
--- Complete what a claim deferred because an enrollment row it needed was
--- locked: enrollment moves whose rows are free now (rows still held stay
--- for next time).  The worker runs it with its chores.
+-- Complete what a claim or record deferred because a row it needed was
+-- locked: enrollment moves and send outcomes whose rows are free now (rows
+-- still held stay for next time).  The worker runs it with its chores.
 CREATE FUNCTION textseq._apply_deferred() RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	effects textseq._effect[];
+	d textseq.deferred_result[];
 	n int := 0;
 BEGIN
 	IF EXISTS (SELECT 1 FROM textseq.deferred_enrollment) THEN
@@ -168,11 +170,30 @@ BEGIN
 			n := n + textseq._enrollment_effects(effects);
 		END IF;
 	END IF;
+	IF EXISTS (SELECT 1 FROM textseq.deferred_result) THEN
+		WITH free AS (
+			SELECT m.id FROM textseq.message m
+			 WHERE m.id IN (SELECT r.message_id FROM textseq.deferred_result r)
+			   FOR NO KEY UPDATE SKIP LOCKED
+		), gone AS (
+			DELETE FROM textseq.deferred_result r
+			 WHERE r.message_id IN (SELECT free.id FROM free)
+				OR NOT EXISTS (SELECT 1 FROM textseq.message m WHERE m.id = r.message_id)
+			RETURNING r.*
+		)
+		SELECT array_agg(g ORDER BY g.message_id) INTO d FROM gone g;
+		IF d IS NOT NULL THEN
+			n := n + textseq.record_results(
+				ARRAY(SELECT x.message_id FROM unnest(d) x), ARRAY(SELECT x.status FROM unnest(d) x),
+				ARRAY(SELECT x.provider_id FROM unnest(d) x), ARRAY(SELECT x.error_code FROM unnest(d) x),
+				ARRAY(SELECT x.error_text FROM unnest(d) x), ARRAY(SELECT x.retry_at FROM unnest(d) x));
+		END IF;
+	END IF;
 	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION textseq._apply_deferred() IS
-	'Internal, worker chore: apply deferred enrollment moves whose rows are free now';
+	'Internal, worker chore: apply deferred enrollment moves and send outcomes whose rows are free now';
 
 -- Monitoring.
 CREATE FUNCTION textseq._worker_slots(

@@ -32,7 +32,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.lead, textseq.contact, textseq.p
 	textseq.bulk, textseq.enrollment TO textseq_user;
 GRANT SELECT ON textseq.message, textseq.sender, textseq.phone_tz_prefix,
 	textseq.area_code_region, textseq.quiet_rule, textseq.delivery_event,
-	textseq.queue_health, textseq.worker_status,
+	textseq.queue_health, textseq.worker_status, textseq.deferred_result,
 	textseq.deferred_enrollment TO textseq_user;
 GRANT UPDATE (status, finished_at) ON textseq.message TO textseq_user;
 GRANT INSERT ON textseq.message TO textseq_user;
@@ -64,7 +64,7 @@ GRANT UPDATE ON textseq.message, textseq.enrollment, textseq.phone, textseq.bulk
 	textseq.delivery_event TO textseq_worker;
 GRANT UPDATE (paused, paused_reason, paused_at) ON textseq.account TO textseq_worker;
 GRANT INSERT ON textseq.message TO textseq_worker;
-GRANT INSERT, UPDATE, DELETE ON textseq.deferred_enrollment TO textseq_worker;
+GRANT INSERT, UPDATE, DELETE ON textseq.deferred_result, textseq.deferred_enrollment TO textseq_worker;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA textseq TO textseq_worker;
 
 -- Sending a raw test request is for superusers only (the C code checks too).
@@ -81,7 +81,7 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'account_secret', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
-							 'enrollment', 'message', 'delivery_event',
+							 'enrollment', 'message', 'delivery_event', 'deferred_result',
 							 'deferred_enrollment'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
 	END LOOP;

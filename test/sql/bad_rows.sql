@@ -1,10 +1,10 @@
 -- bad_rows.sql: one row never stalls the rest (issue 7 items 1-3).  A message
--- that cannot be claimed gets its own error verdict with the reason; every
--- other message of the batch goes on in the same call.  Fixed clock,
--- everything rolled back at the end.
+-- that cannot be claimed, or whose outcome cannot be recorded, gets its own
+-- error verdict with the reason; every other message of the batch goes on in
+-- the same call.  Fixed clock, everything rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(28);
+SELECT plan(38);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New York
 SELECT textseq.create_account('acct', 'dry_run');
@@ -88,6 +88,50 @@ DROP TRIGGER boom ON textseq.message;
 SELECT is((SELECT segments FROM textseq.message WHERE lead_id = :ann), 1, 'claimed messages are counted in segments');
 SELECT ok((SELECT send_by FROM claimed WHERE to_phone = '+12015550101') = '2026-11-24 01:00:00+00',
 		  'send_by is when the recipient''s window closes (20:00 in New Jersey)');
+
+-- the record: one outcome that cannot be written does not hold up the others
+UPDATE textseq.message SET provider_id = 'SMtaken' WHERE lead_id = :long;
+SELECT is(textseq.record_results(ARRAY(SELECT message_id FROM claimed ORDER BY message_id),
+								 ARRAY['outbox', 'outbox', 'outbox']::textseq.message_status[],
+								 ARRAY['SMann', 'SMtaken', 'SMcal']), 3,
+		  'record_results writes every outcome of a batch with a provider id another message holds');
+SELECT is((SELECT string_agg(status || ' ' || coalesce(provider_id, '-'), ',' ORDER BY lead_id)
+			 FROM textseq.message WHERE lead_id IN (:ann, :ben, :cal) AND step = 1),
+		  'outbox SMann,error -,outbox SMcal', 'the others are outbox, the one whose id is taken error');
+SELECT matches((SELECT error_text FROM textseq.message WHERE lead_id = :ben AND step = 1),
+			   '^the outcome outbox \(provider id SMtaken\) could not be recorded: duplicate key value violates unique constraint "message_provider_id_idx"',
+			   'with the reason and the provider''s id');
+SELECT is((SELECT status::text FROM textseq.enrollment WHERE lead_id = :ben), 'failed',
+		  'its enrollment fails (terminal: the text is never sent again)');
+SELECT is((SELECT string_agg(current_step::text, ',' ORDER BY lead_id) FROM textseq.enrollment WHERE lead_id IN (:ann, :cal)),
+		  '2,2', 'the others move on to their next step');
+SELECT is((SELECT count(*)::int FROM textseq.message WHERE lead_id = :ben AND status IN ('in_queue', 'sending')), 0,
+		  'nothing of the failed one is queued again');
+
+-- a row error raised while recording (a trigger) is that row's error, too
+SELECT textseq.add_lead('Dee', NULL, ARRAY['2015550110']) AS dee \gset
+SELECT textseq.add_lead('Eli', NULL, ARRAY['2015550111']) AS eli \gset
+SELECT textseq.enroll('s', :dee), textseq.enroll('s', :eli);
+CREATE TEMP TABLE claimed2 AS SELECT * FROM textseq.claim(100);
+SELECT is((SELECT count(*)::int FROM claimed2), 2, 'two more claimed');
+CREATE FUNCTION pg_temp.no_sm_eli() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.provider_id = 'SMeli' THEN
+		RAISE EXCEPTION 'provider id SMeli refused';
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER no_sm_eli BEFORE UPDATE ON textseq.message FOR EACH ROW EXECUTE FUNCTION pg_temp.no_sm_eli();
+SELECT is(textseq.record_results(ARRAY(SELECT message_id FROM claimed2 ORDER BY message_id),
+								 ARRAY['outbox', 'outbox']::textseq.message_status[], ARRAY['SMdee', 'SMeli']), 2,
+		  'a batch with an outcome whose write raises is recorded');
+SELECT is((SELECT string_agg(status::text, ',' ORDER BY lead_id) FROM textseq.message WHERE lead_id IN (:dee, :eli) AND step = 1),
+		  'outbox,error', 'the good one outbox, the raising one error');
+SELECT is((SELECT error_text FROM textseq.message WHERE lead_id = :eli AND step = 1),
+		  'the outcome outbox (provider id SMeli) could not be recorded: provider id SMeli refused (P0001)',
+		  'with the reason');
+DROP TRIGGER no_sm_eli ON textseq.message;
 
 -- how a failure is told apart: a lock or serialization conflict waits, the
 -- database's own trouble fails the step, anything else is the row's

@@ -117,8 +117,14 @@ BEGIN
 		RETURN '{}';
 	END IF;
 
-	-- Receipts that beat the record step.
+	-- Receipts that beat the record step.  A delivery report takes the lock of
+	-- its provider id too (delivery_report), so of a report and this record
+	-- racing, the later waits for the earlier to commit and then sees its
+	-- work: the event is applied by one of them, never missed by both.
 	IF EXISTS (SELECT 1 FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over) THEN
+		PERFORM textseq._lock_provider_ids(ARRAY(
+			SELECT v.provider_id FROM unnest(statuses, provider_ids) AS v(status, provider_id)
+			 WHERE v.status IN ('outbox', 'sent') AND v.provider_id IS NOT NULL));
 		-- rare: checked through a partial index first
 		IF EXISTS (SELECT 1 FROM textseq.delivery_event e WHERE e.message_id IS NULL) THEN
 			BEGIN

@@ -124,6 +124,9 @@ BEGIN
 	INSERT INTO textseq.delivery_event (provider, provider_id, provider_status, error_code, error_text, payload)
 	VALUES (provider, pid, pstatus, code, etext, payload)
 	RETURNING id INTO eid;
+	-- The record step takes this lock too: a record of this id in progress is
+	-- waited for (then seen), or it waits for us and applies our event.
+	PERFORM textseq._lock_provider_ids(ARRAY[pid]);
 	PERFORM textseq._apply_delivery_events(ARRAY[eid]);
 	SELECT m.status INTO result FROM textseq.message m WHERE m.provider_id = pid;
 	RETURN result;

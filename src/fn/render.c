@@ -26,6 +26,8 @@
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(textseq_render_template);
+PG_FUNCTION_INFO_V1(textseq_render_try);
+PG_FUNCTION_INFO_V1(textseq_render_problem);
 PG_FUNCTION_INFO_V1(textseq_render_check);
 PG_FUNCTION_INFO_V1(textseq_render_validate);
 PG_FUNCTION_INFO_V1(textseq_render_cache_stats);
@@ -283,41 +285,81 @@ jsonb_resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 }
 
 /*
- * textseq.render(template text, data jsonb) RETURNS text
- *
- * The text is rendered straight into the result varlena (VARHDRSZ bytes
- * are reserved up front), saving a copy per row.
+ * Render template with data, or return NULL with err set.  The text is
+ * rendered straight into the result varlena (VARHDRSZ bytes are reserved up
+ * front), saving a copy per row.  The caller's fn_extra keeps the cache hint.
  */
-Datum
-textseq_render_template(PG_FUNCTION_ARGS)
+static text *
+render_text(FunctionCallInfo fcinfo, text *tpl, Jsonb *data, TsError *err)
 {
-	text	   *tpl = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *data = PG_GETARG_JSONB_P(1);
 	RenderCacheHint *hint = fcinfo->flinfo->fn_extra;
 	JsonbDoc	doc = {&data->root, NULL, 0, TMPL_SEG_NAME, NULL};
-	TsError		err;
 	TsBuf		out;
 	bool		owned;
+	bool		ok;
 	const Tmpl *t;
-	text	   *result;
 
 	if (hint == NULL)
 		hint = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RenderCacheHint));
-	t = render_cache_get(VARDATA_ANY(tpl), VARSIZE_ANY_EXHDR(tpl), &err, &owned, hint);
+	t = render_cache_get(VARDATA_ANY(tpl), VARSIZE_ANY_EXHDR(tpl), err, &owned, hint);
 	if (t == NULL)
-		report_problem(&err);
+		return NULL;
 	tsbuf_init(&out);
 	out.cap = VARHDRSZ + VARSIZE_ANY_EXHDR(tpl) + 64;
 	out.data = palloc(out.cap);
 	out.len = VARHDRSZ;
-	if (!tmpl_render(t, jsonb_resolve, &doc, &out, &err))
-		report_problem(&err);
-	result = (text *) out.data;
-	SET_VARSIZE(result, out.len);
+	ok = tmpl_render(t, jsonb_resolve, &doc, &out, err);
 	if (owned)
 		tmpl_free((Tmpl *) t);
+	if (!ok)
+		return NULL;
+	SET_VARSIZE(out.data, out.len);
+	return (text *) out.data;
+}
+
+/* textseq.render(template text, data jsonb) RETURNS text */
+Datum
+textseq_render_template(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+	text	   *result = render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err);
+
+	if (result == NULL)
+		report_problem(&err);
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * textseq._try_render(template text, data jsonb) RETURNS text: render, but
+ * NULL instead of an error (the claim gives that message its own verdict).
+ */
+Datum
+textseq_render_try(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+	text	   *result = render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err);
+
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * textseq._render_problem(template text, data jsonb) RETURNS text: why
+ * render() fails for these arguments ("<message>: line L, column C: <what>"),
+ * or NULL when it does not.
+ */
+Datum
+textseq_render_problem(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+
+	if (render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err) != NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s: line %d, column %d: %s",
+											  problem_errmsg(err.code), err.line,
+											  err.column, err.message)));
 }
 
 /* Problems of one template_check call, gathered before sorting. */

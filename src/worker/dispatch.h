@@ -38,6 +38,8 @@ extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
 extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
 extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
 extern bool ts_shutdown_pending(void);
+extern volatile sig_atomic_t ts_sigterm_deferred;	/* set by worker.c's deferred SIGTERM */
+extern void ts_apply_deferred(void);
 
 /*
  * in reconcile.c: crash recovery, the sweep, and reconciliation beside

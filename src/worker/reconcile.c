@@ -25,6 +25,7 @@
 #include "textseq.h"
 #include "dispatch.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -32,6 +33,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #define RECONCILE_BATCH 1000	/* maybe_sent messages asked about in one set */
@@ -164,7 +166,83 @@ load_lookups(void)
 	last_full = set_n == RECONCILE_BATCH;
 }
 
-/* Write what reconciliation found (transaction open). */
+/* The statement that writes what one lookup found. */
+static void
+lookup_sql(StringInfo sql, const TsLookup *l)
+{
+	resetStringInfo(sql);
+	if (l->result == TS_LOOKUP_FOUND)
+		/*
+		 * A sid another message already holds is not this one's (an identical
+		 * text sent just before, with duplicate blocking off): ask again later
+		 * rather than guess; never resend.
+		 */
+		appendStringInfo(sql, "SELECT CASE WHEN EXISTS (SELECT 1 FROM textseq.message"
+						 " WHERE provider_id = %s) THEN textseq._reconcile_later(%lld)::text"
+						 " ELSE textseq.record_results(ARRAY[%lld::int8],"
+						 " ARRAY['outbox']::textseq.message_status[], ARRAY[%s])::text END",
+						 quote_literal_cstr(l->provider_id), (long long) l->message_id,
+						 (long long) l->message_id, quote_literal_cstr(l->provider_id));
+	else if (l->result == TS_LOOKUP_NOT_FOUND)
+		appendStringInfo(sql, "SELECT textseq.record_results(ARRAY[%lld::int8],"
+						 " ARRAY['in_queue']::textseq.message_status[])",
+						 (long long) l->message_id);
+	else
+		appendStringInfo(sql, "SELECT textseq._reconcile_later(%lld)", (long long) l->message_id);
+}
+
+/*
+ * Run one statement in its own subtransaction (SPI connected); false, with
+ * the error logged, when it failed.  Errors of the database rather than of
+ * the row (no space, shutdown...) are raised again: the round fails.
+ */
+static bool
+run_apart(const char *sql, int64 message_id)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		SPI_execute(sql, false, 0);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			class;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		class = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (class == ERRCODE_INSUFFICIENT_RESOURCES || class == ERRCODE_OPERATOR_INTERVENTION ||
+			class == ERRCODE_SYSTEM_ERROR || class == ERRCODE_CONNECTION_EXCEPTION)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("textseq could not apply the reconciliation of message %lld", (long long) message_id),
+				 errdetail("%s", edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+}
+
+/*
+ * Write what reconciliation found (transaction open).  Each lookup is
+ * written in its own subtransaction: one that fails (a row locked past
+ * lock_timeout, a bad row) is asked again later, and the rest still land.
+ */
 static void
 apply_lookups(TsLookup *l, int n)
 {
@@ -174,27 +252,14 @@ apply_lookups(TsLookup *l, int n)
 	SPI_connect();
 	for (int i = 0; i < n; i++)
 	{
-		resetStringInfo(&sql);
-		if (l[i].result == TS_LOOKUP_FOUND)
-			/*
-			 * A sid another message already holds is not this one's (an identical
-			 * text sent just before, with duplicate blocking off): ask again later
-			 * rather than guess; never resend.
-			 */
-			appendStringInfo(&sql, "SELECT CASE WHEN EXISTS (SELECT 1 FROM textseq.message"
-							 " WHERE provider_id = %s) THEN textseq._reconcile_later(%lld)::text"
-							 " ELSE textseq.record_results(ARRAY[%lld::int8],"
-							 " ARRAY['outbox']::textseq.message_status[], ARRAY[%s])::text END",
-							 quote_literal_cstr(l[i].provider_id), (long long) l[i].message_id,
-							 (long long) l[i].message_id, quote_literal_cstr(l[i].provider_id));
-		else if (l[i].result == TS_LOOKUP_NOT_FOUND)
-			appendStringInfo(&sql, "SELECT textseq.record_results(ARRAY[%lld::int8],"
-							 " ARRAY['in_queue']::textseq.message_status[])",
-							 (long long) l[i].message_id);
-		else
-			appendStringInfo(&sql, "SELECT textseq._reconcile_later(%lld)",
-							 (long long) l[i].message_id);
-		SPI_execute(sql.data, false, 0);
+		lookup_sql(&sql, &l[i]);
+		if (!run_apart(sql.data, l[i].message_id) && l[i].result != TS_LOOKUP_UNKNOWN)
+		{
+			/* not written: back off like an unanswered lookup, so it cannot hog the head */
+			resetStringInfo(&sql);
+			appendStringInfo(&sql, "SELECT textseq._reconcile_later(%lld)", (long long) l[i].message_id);
+			(void) run_apart(sql.data, l[i].message_id);
+		}
 	}
 	SPI_finish();
 }

@@ -19,12 +19,15 @@
 /*
  * Polled by the transport at least every 50 ms: SIGTERM (pg_terminate_backend,
  * a server shutdown) ends a batch or a reconciliation at once, even while the
- * interrupt is held off so that the outcomes are recorded before we exit.
+ * interrupt is held off or SIGTERM deferred (worker.c) so that the outcomes
+ * are recorded before we exit.
  */
+volatile sig_atomic_t ts_sigterm_deferred = false;
+
 bool
 ts_shutdown_pending(void)
 {
-	return ProcDiePending;
+	return ProcDiePending || ts_sigterm_deferred;
 }
 
 /* Send a claimed batch.  No transaction is open here. */

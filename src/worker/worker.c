@@ -17,9 +17,12 @@
  * the loop goes on after a short pause: the worker idles, it does not
  * crash-loop.
  *
- * Only one worker serves a database: a session advisory lock guards it, so
+ * Only one worker serves a database: a session lock of textseq's own
+ * (fn/locks.c: no login can take it with pg_advisory_lock) guards it, so
  * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
- * live worker.
+ * live worker.  Every lock wait of the worker is bounded by lock_timeout,
+ * set from textseq.lock_timeout: work blocked by a lock someone holds is
+ * deferred or retried, never waited on indefinitely.
  *
  * Calls down into claim.c, send.c, record.c, reconcile.c and xact.c; none of
  * them calls back up into this file.
@@ -49,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #define TS_SWEEP_INTERVAL_SECS 60
+#define TS_DEFERRED_INTERVAL_SECS 1
 #define TS_ERROR_PAUSE_MS 1000
 #define TS_RECONCILE_SLICE_MS 250	/* idle queue: lookups alone this long, then look again */
 
@@ -58,6 +62,7 @@ static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
 static MemoryContext unrecorded_cxt = NULL;
 static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
 static TimestampTz last_sweep = 0;
+static TimestampTz last_deferred = 0;
 
 /* on_shmem_exit: free our slot for the launcher. */
 static void
@@ -75,20 +80,66 @@ worker_exit(int code, Datum arg)
 	http = NULL;
 }
 
-/* Take the one-worker-per-database lock; false if another worker has it. */
+/* Take the one-worker-per-database lock (held for the session); false if another worker has it. */
 static bool
 take_singleton_lock(void)
 {
 	bool		got;
 
 	ts_xact_begin();
-	SPI_connect();
-	SPI_execute("SELECT pg_try_advisory_lock(29812, 0)", false, 1);
-	got = SPI_processed == 1 &&
-		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
-	SPI_finish();
+	got = ts_lock_acquire(TS_LOCK_WORKER, 0, true, true);
 	ts_xact_commit();
 	return got;
+}
+
+/* Session settings of the worker, again after every reload. */
+static void
+apply_session_settings(void)
+{
+	char		buf[32];
+
+	/*
+	 * The claim and record statements have large estimated costs but run in
+	 * milliseconds; compiling them with LLVM took a fifth of the worker's CPU.
+	 */
+	SetConfigOption("jit", "off", PGC_USERSET, PGC_S_SESSION);
+	/* no lock anyone holds may stall the worker: every wait is bounded */
+	snprintf(buf, sizeof(buf), "%d", textseq_lock_timeout_ms);
+	SetConfigOption("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION);
+}
+
+/*
+ * SIGTERM while a batch's outcomes are unrecorded: remember it, act on it
+ * once they are recorded.  (Holding interrupts instead would also hold off
+ * lock_timeout, and the record step's waits must stay bounded.)
+ */
+static void
+sigterm_deferred_handler(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ts_sigterm_deferred = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* From now on a SIGTERM waits until sigterm_defer_end(). */
+static void
+sigterm_defer_begin(void)
+{
+	pqsignal(SIGTERM, sigterm_deferred_handler);
+}
+
+/* Back to die() for SIGTERM; act on one that came meanwhile. */
+static void
+sigterm_defer_end(void)
+{
+	pqsignal(SIGTERM, die);
+	if (ts_sigterm_deferred)
+	{
+		ts_sigterm_deferred = false;
+		kill(MyProcPid, SIGTERM);
+	}
 }
 
 /* Record a batch that was sent; on success forget it. */
@@ -183,12 +234,20 @@ sleep_ms_after_idle_round(void)
 	return Max(ms, 1);
 }
 
-/* The periodic sweep, at most once a minute, idle or busy. */
+/* The periodic sweep (at most once a minute) and deferred work (once a second), idle or busy. */
 static void
 sweep_chore(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
+	/* enrollment moves and results that waited for a row another session held */
+	if (now - last_deferred >= TS_DEFERRED_INTERVAL_SECS * USECS_PER_SEC)
+	{
+		if (OidIsValid(ts_xact_begin()))
+			ts_apply_deferred();
+		ts_xact_commit();
+		last_deferred = now;
+	}
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{
 		if (OidIsValid(ts_xact_begin()))
@@ -226,7 +285,11 @@ worker_round(void)
 	ResetLatch(MyLatch);
 	MemoryContextReset(ts_batch_cxt);
 	if (unrecorded)
+	{
+		sigterm_defer_begin();
 		record_batch(unrecorded);
+		sigterm_defer_end();
+	}
 	write_reconciled();
 	b = claim_batch(&idle);
 	if (b == NULL)
@@ -249,16 +312,20 @@ worker_round(void)
 	/*
 	 * A SIGTERM now must not throw away outcomes: the send stops at once
 	 * (ts_shutdown_pending), and what is known is recorded before we exit.
+	 * It is deferred rather than held off, so that lock_timeout can still
+	 * end a wait of the record step.
 	 */
+	sigterm_defer_begin();
 	HOLD_INTERRUPTS();
 	ts_dispatch_send(http, b, my_slot);
+	RESUME_INTERRUPTS();
 	/* keep the outcomes until they are recorded, even across an error */
 	unrecorded = b;
 	swap = unrecorded_cxt;
 	unrecorded_cxt = ts_batch_cxt;
 	ts_batch_cxt = swap;
 	record_batch(b);
-	RESUME_INTERRUPTS();
+	sigterm_defer_end();
 	CHECK_FOR_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
 	/* a queue that never empties must not starve the sweep */
@@ -273,6 +340,7 @@ recover_from_error(void)
 
 	HOLD_INTERRUPTS();
 	error_context_stack = NULL;
+	sigterm_defer_end();		/* a deferred SIGTERM ends the worker now (after this cleanup) */
 	EmitErrorReport();
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
@@ -324,11 +392,7 @@ textseq_worker_main(Datum arg)
 	SpinLockRelease(&ts_shared->mutex);
 	BackgroundWorkerInitializeConnection(dbname, textseq_worker_role, 0);
 	pgstat_report_appname("textseq worker");
-	/*
-	 * The claim and record statements have large estimated costs but run in
-	 * milliseconds; compiling them with LLVM took a fifth of the worker's CPU.
-	 */
-	SetConfigOption("jit", "off", PGC_USERSET, PGC_S_SESSION);
+	apply_session_settings();
 	if (!take_singleton_lock())
 	{
 		ereport(LOG, (errmsg("another textseq worker already serves database \"%s\"", dbname)));
@@ -350,6 +414,7 @@ textseq_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			apply_session_settings();
 		}
 		worker_round();
 	}

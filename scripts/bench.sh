@@ -120,6 +120,13 @@ ab_result() {
   printf '  => %s: %s (target %s; %s)\n' "$2" "$3" "$4" "$5"
 }
 
+# ab_fingerprint BINDIR: checksums of the textseq library and install script an install has.
+ab_fingerprint() {
+  local root=${1%"$("$TS_PG_CONFIG" --bindir)"}
+  echo "textseq.so $(md5sum <"$root$("$TS_PG_CONFIG" --pkglibdir)/textseq.so" | cut -c1-12)," \
+       "textseq--0.1.0.sql $(md5sum <"$root$("$TS_PG_CONFIG" --sharedir)/extension/textseq--0.1.0.sql" | cut -c1-12)"
+}
+
 # ab_use BINDIR: restart the cluster on these binaries (and so their textseq).
 ab_use() {
   # the other side's database must not meet this side's worker
@@ -133,15 +140,17 @@ ab_use() {
 # install before each run, runs interleaved, every run reported, then the
 # mean of each side and B against A.
 run_dispatch_ab() {
-  local rates="$TS_TMP/ab_rates" na=0 nb=0 x label sharedir rc=0
+  local rates="$TS_TMP/ab_rates" na=0 nb=0 x label rc=0
   : >"$rates"
+  echo "-- A: $(ab_fingerprint "$AB_BIN_A")"
+  echo "-- B: $(ab_fingerprint "$AB_BIN_B")"
+  [ "$(ab_fingerprint "$AB_BIN_A")" = "$(ab_fingerprint "$AB_BIN_B")" ] && echo "  WARNING: A and B are the same build"
   for x in ${BENCH_AB_ORDER:-A B A B}; do
     if [ "$x" = A ]; then na=$((na + 1)); label=A$na; ab_use "$AB_BIN_A" || return 1
     else nb=$((nb + 1)); label=B$nb; ab_use "$AB_BIN_B" || return 1; fi
-    sharedir=$(psql -AtX -d postgres -c "SELECT setting FROM pg_config WHERE name = 'SHAREDIR'")
-    echo "-- run $label: $([ "$x" = A ] && echo "A = $AB_BASE (today's claim)" || echo "B = this tree")," \
-         "$(grep -q '_claim_one_by_one' "$sharedir/extension/textseq--0.1.0.sql" && echo with || echo without)" \
-         "per-row isolation; uptime: $(uptime | sed 's/^ *//')"
+    echo "-- run $label: $([ "$x" = A ] && echo "A = $AB_BASE" || echo "B = this tree")" \
+         "(server $(psql -AtX -d postgres -c "SELECT setting FROM pg_config WHERE name = 'BINDIR'"));" \
+         "uptime: $(uptime | sed 's/^ *//')"
     BENCH_SIDES=${BENCH_AB_SIDES:-mock} BENCH_LABEL=$label BENCH_RATES=$rates bash bench/dispatch.sh || rc=1
     echo "   uptime after $label: $(uptime | sed 's/^ *//')"
   done

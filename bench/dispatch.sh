@@ -16,6 +16,9 @@
 #   BENCH_FLIP=1       queue them an hour ahead instead and make them all due
 #                      with one UPDATE (bench_flip): every row then starts the
 #                      run with a dead version, as after a mass reschedule
+#   BENCH_SIDES="dry_run mock"   the sides to run (dispatch-ab runs mock only)
+#   BENCH_LABEL=L      name of this run in the summary (dispatch-ab: A1, B1, ...);
+#                      with BENCH_RATES=F, "L side messages/s cpu_us" lines go to F
 . "$(dirname "$0")/lib.sh"
 
 N=${BENCH_MESSAGES:-200000}
@@ -103,8 +106,17 @@ side() {
 }
 
 rc=0
-side dry_seq dry_run || rc=1
-side mock_seq mock || rc=1
+SIDES=${BENCH_SIDES:-dry_run mock}
+for s in $SIDES; do
+  side "$([ "$s" = dry_run ] && echo dry_seq || echo mock_seq)" "$s" || rc=1
+  [ -n "${BENCH_RATES:-}" ] && echo "${BENCH_LABEL:-run} $s ${RATE[$s]:-n/a} ${CPU[$s]:-n/a}" >>"$BENCH_RATES"
+done
+if [ -n "${BENCH_LABEL:-}" ]; then
+  result "dispatch ${BENCH_LABEL}" "messages/s, $N messages ($SIDES)" \
+    "${RATE[mock]:-${RATE[dry_run]:-n/a}}" "(A/B)" "${RATE[dry_run]:+dry_run ${RATE[dry_run]}/s}" \
+    "CPU ${CPU[mock]:-${CPU[dry_run]:-n/a}} us/msg"
+  exit $rc
+fi
 result dispatch "messages/s, $N messages to the mock" "${RATE[mock]:-n/a}" ">= 5000" \
   "dry_run ceiling ${RATE[dry_run]:-n/a}/s" "fsync ${BENCH_FSYNC:-on}${BENCH_FLIP:+, after a mass UPDATE (BENCH_FLIP)}"
 result dispatch "CPU per message (cluster + mock)" "${CPU[mock]:-n/a} us" "(report)" \

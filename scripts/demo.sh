@@ -52,7 +52,7 @@ prepare() {
   bash scripts/install-deps.sh
   note "Debian packages: all there"
   ts_build_install
-  make -s mock >/dev/null
+  make -s mock PG_CONFIG="$TS_PG_CONFIG" >/dev/null
   note "textseq built and installed; mock provider built ($MOCK_BIN)"
   ts_cluster_start "textseq.database = '$DB'" "textseq.reconcile_after = '5s'"
   note "PostgreSQL 15 cluster in $TS_TMP (port $PGPORT), textseq preloaded,"

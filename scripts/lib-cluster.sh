@@ -70,19 +70,31 @@ ts_build_install() {
     if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
     return
   fi
-  local bindir sharedir pgroot
-  bindir=$(pg_config --bindir) sharedir=$(pg_config --sharedir)
-  pgroot=$(dirname "$bindir")
-  TS_PREFIX=$(mktemp -d /tmp/textseq-pg.XXXXXX)
-  chmod 755 "$TS_PREFIX"
-  mkdir -p "$TS_PREFIX$(dirname "$pgroot")" "$TS_PREFIX$(dirname "$sharedir")"
-  cp -a "$pgroot" "$TS_PREFIX$pgroot" && cp -a "$sharedir" "$TS_PREFIX$sharedir" || return 1
-  # the copy's pg_config names include directories relative to it: point them at the real ones
-  local inc
-  inc=$(pg_config --includedir)
-  mkdir -p "$TS_PREFIX$(dirname "$inc")"
-  ln -s "$inc" "$TS_PREFIX$inc"
-  make -s install DESTDIR="$TS_PREFIX" >/dev/null || return 1
-  PGBIN="$TS_PREFIX$bindir"
+  TS_PREFIX=$(ts_private_install .) || return 1
+  PGBIN="$TS_PREFIX$("$TS_PG_CONFIG" --bindir)"
   export PATH="$PGBIN:$PATH"
+}
+
+# The system's pg_config (PATH may later start with a private copy's).
+TS_PG_CONFIG=${TS_PG_CONFIG:-$(command -v pg_config || echo /usr/lib/postgresql/15/bin/pg_config)}
+
+# ts_private_install SRCDIR: install the extension built in SRCDIR into a new
+# private copy of the PostgreSQL installation; prints the copy's root (its
+# binaries are under root + `pg_config --bindir`).  The caller removes it.
+ts_private_install() {
+  local bindir sharedir pgroot prefix inc
+  bindir=$("$TS_PG_CONFIG" --bindir) sharedir=$("$TS_PG_CONFIG" --sharedir)
+  pgroot=$(dirname "$bindir")
+  prefix=$(mktemp -d /tmp/textseq-pg.XXXXXX)
+  chmod 755 "$prefix"
+  mkdir -p "$prefix$(dirname "$pgroot")" "$prefix$(dirname "$sharedir")"
+  # the copy's pg_config names include directories relative to it: link the real ones
+  inc=$("$TS_PG_CONFIG" --includedir)
+  if ! cp -a "$pgroot" "$prefix$pgroot" || ! cp -a "$sharedir" "$prefix$sharedir" \
+     || ! mkdir -p "$prefix$(dirname "$inc")" || ! ln -s "$inc" "$prefix$inc" \
+     || ! make -s -C "$1" install PG_CONFIG="$TS_PG_CONFIG" DESTDIR="$prefix" >/dev/null; then
+    rm -rf "$prefix"
+    return 1
+  fi
+  echo "$prefix"
 }

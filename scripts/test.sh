@@ -53,9 +53,7 @@ echo "== dependencies"
 bash scripts/install-deps.sh || { echo "textseq: 0 passed, 1 failed"; exit 1; }
 
 echo "== build and install"
-# The mock first: it builds against the system's libpq headers, which the
-# private copy of the installation (ts_build_install) does not carry.
-if ! make -s mock >/dev/null || ! ts_build_install; then
+if ! ts_build_install || ! make -s mock PG_CONFIG="$TS_PG_CONFIG" >/dev/null; then
   echo "build failed"; echo "textseq: 0 passed, 1 failed"; exit 1
 fi
 
@@ -121,7 +119,7 @@ done
 # ---- mock provider smoke test ----------------------------------------------------
 if [ -f test/mock/smoke.sh ] && wanted mock smoke; then
   echo "== mock provider"
-  make -s mock >/dev/null && out=$(bash test/mock/smoke.sh 2>&1); rc=$?
+  make -s mock PG_CONFIG="$TS_PG_CONFIG" >/dev/null && out=$(bash test/mock/smoke.sh 2>&1); rc=$?
   echo "$out" | tail -15 | sed 's/^/  /'
   if [ $rc -eq 0 ]; then tally 1 0 mock; else tally 0 1 "mock"; fi
 fi

@@ -18,6 +18,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_database.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -131,13 +132,50 @@ ts_slot_count(TsWorkerSlot *slot, int sent, int errors)
 	SpinLockRelease(&ts_shared->mutex);
 }
 
+/*
+ * Copy msg into dst (TS_ERROR_LEN bytes) as text of the database encoding:
+ * bytes that are not valid in it become U+FFFD (UTF-8) or '?', and the copy
+ * ends before a character that does not fit whole, never inside one.
+ */
+static void
+error_text_copy(char *dst, const char *msg)
+{
+	int			enc = GetDatabaseEncoding();
+	const char *repl = enc == PG_UTF8 ? "\xEF\xBF\xBD" : "?";
+	int			repl_len = (int) strlen(repl);
+	int			left = (int) strnlen(msg, 4 * TS_ERROR_LEN);
+	int			room = TS_ERROR_LEN - 1;
+	int			o = 0;
+
+	while (left > 0 && room > 0)
+	{
+		int			valid = pg_encoding_verifymbstr(enc, msg, left);
+		int			take = pg_encoding_mbcliplen(enc, msg, valid, room);
+
+		memcpy(dst + o, msg, take);
+		o += take;
+		room -= take;
+		if (take < valid || valid == left || room < repl_len)
+			break;
+		memcpy(dst + o, repl, repl_len);	/* one invalid byte */
+		o += repl_len;
+		room -= repl_len;
+		msg += valid + 1;
+		left -= valid + 1;
+	}
+	dst[o] = '\0';
+}
+
 /* Remember the last error with its curl phase timings. */
 void
 ts_slot_error(TsWorkerSlot *slot, const char *msg, double t_connect, double t_start,
 			  double t_total)
 {
+	char		text[TS_ERROR_LEN];
+
+	error_text_copy(text, msg);
 	SpinLockAcquire(&ts_shared->mutex);
-	strlcpy(slot->last_error, msg, TS_ERROR_LEN);
+	strlcpy(slot->last_error, text, TS_ERROR_LEN);
 	slot->last_error_at = GetCurrentTimestamp();
 	slot->last_t_connect = t_connect;
 	slot->last_t_start = t_start;

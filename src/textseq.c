@@ -35,6 +35,7 @@ int			textseq_unreachable_retries = 3;
 char	   *textseq_worker_role = NULL;
 int			textseq_delivery_unknown_after_s = 72 * 3600;
 bool		textseq_dump_secrets = false;
+int			textseq_lock_timeout_ms = 500;
 
 void		_PG_init(void);
 
@@ -103,6 +104,10 @@ define_settings(void)
 							"Age of an outbox message with no carrier receipt before it becomes delivery_unknown.",
 							NULL, &textseq_delivery_unknown_after_s, 72 * 3600, 60, 365 * 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("textseq.lock_timeout",
+							"Longest the dispatch worker waits for any lock before it defers or retries that work.",
+							NULL, &textseq_lock_timeout_ms, 500, 10, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomBoolVariable("textseq.enabled",
 							 "Whether the dispatch worker sends messages.",
 							 NULL, &textseq_enabled, true,

@@ -41,4 +41,14 @@ typedef enum TsStatusKind
 
 extern bool ts_status_allowed(TsStatusKind kind, const char *from, const char *to);
 
+/* in fn/locks.c: textseq's own locks, out of reach of pg_advisory_lock() */
+typedef enum TsLockSpace
+{
+	TS_LOCK_WORKER = 1,			/* one dispatch worker per database (session lock) */
+	TS_LOCK_PHONE = 2,			/* the claim's per-phone buckets */
+	TS_LOCK_PROVIDER_ID = 3		/* record step and delivery report of one provider id */
+} TsLockSpace;
+
+extern bool ts_lock_acquire(TsLockSpace space, uint64 key, bool session, bool dont_wait);
+
 #endif							/* TEXTSEQ_H */

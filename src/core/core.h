@@ -55,6 +55,15 @@ extern void tsbuf_appendc(TsBuf *b, char c);
 extern void tsbuf_appends(TsBuf *b, const char *s);
 extern void tsbuf_free(TsBuf *b);
 
+/*
+ * in utf8.c: bytes from outside (provider responses, libcurl) made valid UTF-8
+ * before they reach a text column; each ill-formed subpart becomes U+FFFD.
+ */
+extern bool ts_utf8_valid(const char *s, size_t len);
+extern void tsbuf_append_utf8(TsBuf *b, const char *s, size_t len);
+extern size_t ts_utf8_copy(char *dst, size_t size, const char *src, size_t len,
+						   bool ascii_only);
+
 /* Fill err with code, offset, line/column computed from input, and a formatted message. */
 extern void ts_error_set(TsError *err, int code, const char *input, size_t input_len,
 						 size_t offset, const char *fmt,...)

@@ -522,3 +522,86 @@ outcome_free_list_page(TsListPage *page)
 		ts_free(page->next_page_uri);
 	memset(page, 0, sizeof(*page));
 }
+
+/* ---- matching list pages to the messages reconciliation looks for ---------- */
+
+/* First index of a key with to >= the given to (keys sorted by to). */
+static int
+first_key(const TsMatchKey *keys, int n, const char *to)
+{
+	int			lo = 0;
+	int			hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(keys[mid].to, to) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Could this listed message be the one key k sent? */
+static bool
+listed_matches(const TsListedMessage *m, const TsMatchKey *k, int skew_s)
+{
+	if (m->body == NULL || strcmp(m->body, k->body) != 0)
+		return false;
+	if (k->from && k->from[0] && strcmp(m->from, k->from) != 0)
+		return false;
+	return m->date_created == 0 || k->claimed_at_unix <= 0 ||
+		m->date_created >= k->claimed_at_unix - skew_s;
+}
+
+/* Has a key already been settled with this sid (a page that lists a sid twice)? */
+static bool
+sid_settled(const TsMatchKey *keys, int n, const char *sid)
+{
+	for (int k = 0; k < n; k++)
+		if (keys[k].found && strcmp(keys[k].sid, sid) == 0)
+			return true;
+	return false;
+}
+
+/* Match a list page against keys sorted by to; returns how many it settled. */
+int
+outcome_match_page(const TsListPage *page, TsMatchKey *keys, int n, int skew_s,
+				   bool (*taken) (void *arg, const char *sid), void *arg)
+{
+	int			settled = 0;
+
+	for (int i = 0; i < page->n; i++)
+	{
+		const TsListedMessage *m = &page->messages[i];
+		TsMatchKey *best = NULL;
+
+		if (m->sid[0] == '\0' || m->to[0] == '\0')
+			continue;
+		for (int k = first_key(keys, n, m->to); k < n && strcmp(keys[k].to, m->to) == 0; k++)
+			if (!keys[k].found && listed_matches(m, &keys[k], skew_s) &&
+				(best == NULL || keys[k].claimed_at_unix > best->claimed_at_unix))
+				best = &keys[k];
+		if (best == NULL || sid_settled(keys, n, m->sid) || (taken && taken(arg, m->sid)))
+			continue;
+		best->found = true;
+		pj_copy(best->sid, sizeof(best->sid), m->sid, strlen(m->sid));
+		pj_copy(best->status, sizeof(best->status), m->status, strlen(m->status));
+		settled++;
+	}
+	return settled;
+}
+
+/* Is every message on the page created before t, all dates known? */
+bool
+outcome_page_older_than(const TsListPage *page, int64_t t)
+{
+	if (page->n == 0)
+		return false;
+	for (int i = 0; i < page->n; i++)
+		if (page->messages[i].date_created == 0 || page->messages[i].date_created >= t)
+			return false;
+	return true;
+}

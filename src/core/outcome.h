@@ -35,7 +35,9 @@ typedef enum TsOutcome
 
 typedef enum TsLookupResult
 {
-	TS_LOOKUP_UNKNOWN = 0,
+	TS_LOOKUP_PENDING = 0,		/* not decided yet (to be asked, being asked, or the asking
+								 * was abandoned at shutdown): leave the message as it is */
+	TS_LOOKUP_UNKNOWN,			/* could not find out: ask again later */
 	TS_LOOKUP_FOUND,
 	TS_LOOKUP_NOT_FOUND
 } TsLookupResult;
@@ -49,7 +51,10 @@ typedef enum TsTransport
 								 * have been sent */
 } TsTransport;
 
-/* Parsed essentials of a provider response. */
+/*
+ * Parsed essentials of a provider response.  Every string is valid UTF-8
+ * (bytes that are not become U+FFFD) and cut at a character boundary to fit.
+ */
 typedef struct TsResponse
 {
 	int			error_code;		/* Twilio "code" / Telnyx errors[0].code, 0 if none */
@@ -73,7 +78,7 @@ extern bool outcome_parse_response(const char *provider, const char *body, size_
 extern TsOutcome outcome_classify(const char *provider, TsTransport transport, int http_status,
 								  const TsResponse *resp);
 
-/* A Twilio list page: the messages it holds and the next page URI. */
+/* A Twilio list page: the messages it holds and the next page URI (strings valid UTF-8). */
 typedef struct TsListedMessage
 {
 	char		sid[72];
@@ -97,6 +102,35 @@ typedef struct TsListPage
  */
 extern bool outcome_parse_list_page(const char *body, size_t len, TsListPage *page, TsError *err);
 extern void outcome_free_list_page(TsListPage *page);
+
+/* A message reconciliation looks for in list pages, and what was found. */
+typedef struct TsMatchKey
+{
+	const char *to;
+	const char *from;			/* NULL or "" = any sender */
+	const char *body;
+	int64_t		claimed_at_unix;	/* listed messages created before this (less skew) never
+									 * match; 0 = no limit */
+	int			tag;			/* the caller's, e.g. an index */
+	bool		found;
+	char		sid[72];
+	char		status[32];
+} TsMatchKey;
+
+/*
+ * Match a list page against keys sorted by to (strcmp order).  A listed
+ * message settles at most one key not yet found: same to, from (unless the
+ * key has none) and body, created no earlier than the key's claim less
+ * skew_s; among several such keys, the one claimed last.  A sid settles at
+ * most one key (even when a page lists it twice), and a sid for which
+ * taken(arg, sid) (optional) is true settles nothing: another message holds
+ * it.  Returns how many keys this page settled.
+ */
+extern int	outcome_match_page(const TsListPage *page, TsMatchKey *keys, int n, int skew_s,
+							   bool (*taken) (void *arg, const char *sid), void *arg);
+
+/* Is every message on the page created before t (unix seconds), all dates known? */
+extern bool outcome_page_older_than(const TsListPage *page, int64_t t);
 
 /*
  * The outcome a provider error code means on its own (for delivery reports

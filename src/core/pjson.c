@@ -168,11 +168,16 @@ pj_string(PjScan *p)
 	for (;;)
 	{
 		size_t		run = p->pos;
+		unsigned char high = 0;
 
 		while (run < p->len && p->s[run] != '"' && p->s[run] != '\\' &&
 			   (unsigned char) p->s[run] >= 0x20)
-			run++;
-		tsbuf_append(&p->str, p->s + p->pos, run - p->pos);
+			high |= (unsigned char) p->s[run++];
+		/* the run ends at an ASCII byte, so only ill-formed bytes are cut by it */
+		if (high & 0x80)
+			tsbuf_append_utf8(&p->str, p->s + p->pos, run - p->pos);
+		else
+			tsbuf_append(&p->str, p->s + p->pos, run - p->pos);
 		p->pos = run;
 		if (p->pos >= p->len)
 			return pj_fail(p, PJ_ERR_SYNTAX, "unterminated string");

@@ -8,7 +8,9 @@
  * PJ_MAX_DEPTH frames and deeper input is an error.  It never reads past
  * len and never allocates except through ts_alloc (core.h).  Strings are
  * decoded (escapes, \u sequences and surrogate pairs to UTF-8; \u0000 and
- * lone surrogates become U+FFFD so a decoded value never holds a NUL).
+ * lone surrogates become U+FFFD so a decoded value never holds a NUL), and
+ * raw bytes that are not UTF-8 become U+FFFD: every decoded string (and so
+ * everything a caller copies out with pj_copy) is valid UTF-8.
  * It does not build a tree: the caller's visitor picks what it needs.
  *
  *-------------------------------------------------------------------------

@@ -11,9 +11,11 @@
  * Index of the implementation:
  *	  tmpl_lex.c	 splitting text from {{ }} / {% %} and tokenising markup
  *	  tmpl_parse.c	 building the tree, collecting every problem
+ *	  tmpl_parse_value.c  the parser's values: literals, paths and [ ] steps
  *	  tmpl_tree.c	 the arena the tree lives in, freeing, walking paths
  *	  tmpl_render.c	 rendering and condition evaluation
  *	  tmpl_filter.c	 the filters (default, upcase, truncate, ...)
+ *	  tmpl_value.c	 values: printing, truth, comparison, scratch space
  *	  tmpl_utf8.c	 UTF-8 decoding and Unicode case mapping
  *
  *-------------------------------------------------------------------------
@@ -23,9 +25,10 @@
 
 #include "core.h"
 
-/* Limits: nesting of if/unless blocks, dotted path length, problems kept. */
+/* Limits: nesting of if/unless blocks, path length, [ ] inside [ ], problems kept. */
 #define TMPL_MAX_DEPTH		32
 #define TMPL_MAX_SEGMENTS	16
+#define TMPL_MAX_KEY_DEPTH	16	/* lead[a[b[...]]] */
 #define TMPL_MAX_PROBLEMS	64
 /* Rendering is bounded: no value or output may exceed this many bytes ... */
 #define TMPL_MAX_OUTPUT		(1024 * 1024)
@@ -73,11 +76,27 @@ typedef struct TmplValue
 	int			nitems;
 } TmplValue;
 
-/* One segment of a dotted path: not NUL-terminated. */
+/* How one step of a path selects (lead.first_name, lead["first name"], lead.tags[0], lead[field]). */
+typedef enum TmplSegKind
+{
+	TMPL_SEG_NAME = 0,			/* .name: an object's key; all digits also index an array */
+	TMPL_SEG_KEY,				/* ["text"], or [x] where x is a string: an object's key only */
+	TMPL_SEG_INDEX,				/* [0], [-1], or [x] where x is an integer: an array index only */
+	TMPL_SEG_EXPR				/* [x] where x is a path: known only while rendering */
+} TmplSegKind;
+
+/*
+ * One step of a path.  name/len (NAME, KEY) is not NUL-terminated; index
+ * (INDEX) counts from the end of the array when negative.  A resolver never
+ * sees TMPL_SEG_EXPR: the renderer turns it into a KEY or an INDEX first.
+ */
 typedef struct TmplSeg
 {
+	TmplSegKind kind;
 	const char *name;
 	int			len;
+	long long	index;
+	size_t		offset;			/* where the step is written in the source */
 } TmplSeg;
 
 /*
@@ -98,7 +117,11 @@ typedef struct TmplProblems
 	bool		truncated;		/* more problems than TMPL_MAX_PROBLEMS */
 } TmplProblems;
 
-/* Called for every path the template refers to; offset is into the source. */
+/*
+ * Called for every path the template refers to; offset is into the source.
+ * A step written as [x] with x a path comes as TMPL_SEG_EXPR (no name): its
+ * key is known only while rendering.  The path x is reported on its own.
+ */
 typedef void (*TmplPathFn) (void *ctx, const TmplSeg *segs, int nsegs, size_t offset);
 
 /* in tmpl_parse.c */

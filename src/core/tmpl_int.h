@@ -2,9 +2,11 @@
  *
  * tmpl_int.h
  *	  Internals shared by the template core's files: the tree, the arena it
- *	  lives in, the scanners, the filters and the UTF-8 helpers.
+ *	  lives in, the scanners, values, the filters and the UTF-8 helpers.
  *
- * Only src/core/tmpl*.c include this; everything else uses tmpl.h.
+ * Only src/core/tmpl*.c include this; everything else uses tmpl.h.  The
+ * files call downwards only: parse (and parse_value) -> lex, tree, filter specs, value;
+ * render -> filter -> value -> utf8 (and lex's tmpl_is_ws).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,11 +26,18 @@ typedef struct TmplChunk
 	/* data follows, max-aligned */
 } TmplChunk;
 
-/* A path such as lead.first_name, with where it appears in the source. */
+struct TmplOperand;
+
+/*
+ * A path such as lead.first_name or lead[field], with where it appears in
+ * the source.  keys[i] is the value written in the brackets of a
+ * TMPL_SEG_EXPR step (NULL when the path has none).
+ */
 typedef struct TmplPath
 {
 	TmplSeg    *segs;
 	int			nsegs;
+	struct TmplOperand **keys;
 	size_t		offset;
 	struct TmplPath *next_all;	/* every path of the template, in order */
 } TmplPath;
@@ -165,7 +174,7 @@ typedef struct TmplScanner
 typedef enum TmplTokType
 {
 	TK_END, TK_PATH, TK_STRING, TK_NUMBER, TK_PIPE, TK_COLON, TK_COMMA,
-	TK_CMP, TK_HASH, TK_BAD
+	TK_CMP, TK_HASH, TK_DOT, TK_LBRACKET, TK_RBRACKET, TK_BAD
 } TmplTokType;
 
 /* A token of markup; start/len exclude a string's quotes. */
@@ -192,9 +201,65 @@ extern bool tmpl_scan_raw(TmplScanner *s, TmplPiece *body);
 extern bool tmpl_scan_comment(TmplScanner *s);
 extern void tmpl_lex_init(TmplLexer *l, const char *src, size_t start, size_t end);
 extern void tmpl_lex_next(TmplLexer *l, TmplTok *t);
+extern void tmpl_lex_segments(TmplLexer *l, TmplTok *t);
 extern void tmpl_lex_peek(const TmplLexer *l, TmplTok *t);
 extern bool tmpl_tok_is(const char *src, const TmplTok *t, const char *word);
 extern bool tmpl_is_ws(unsigned char c);
+
+/* ---- parsing (tmpl_parse.c, tmpl_parse_value.c) ---------------------- */
+
+/* The parser's state, shared by its two files. */
+typedef struct TmplParser
+{
+	Tmpl	   *t;
+	const char *src;
+	size_t		len;
+	TmplScanner scan;
+	TmplProblems *problems;
+	int			key_depth;		/* [ ] nesting of the value being parsed */
+	bool		fatal;			/* stop: nothing after this can be trusted */
+} TmplParser;
+
+/* in tmpl_parse.c */
+extern void tmpl_parse_problem(TmplParser *P, int code, size_t offset, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+extern const char *tmpl_parse_excerpt(const TmplParser *P, size_t start, size_t n, char *buf);
+extern const char *tmpl_parse_tok_text(const TmplParser *P, const TmplTok *t, char *buf);
+extern void tmpl_parse_bad_token(TmplParser *P, const TmplTok *t);
+
+/* in tmpl_parse_value.c */
+extern bool tmpl_parse_operand(TmplParser *P, TmplLexer *L, TmplOperand *op);
+
+/* ---- values (tmpl_value.c) ------------------------------------------ */
+
+/* Which render limit a filter passed (TmplScratch.over). */
+typedef enum TmplOver
+{
+	TMPL_OVER_NONE,
+	TMPL_OVER_VALUE,			/* one value past TMPL_MAX_OUTPUT */
+	TMPL_OVER_WORK				/* all filters together past TMPL_MAX_WORK */
+} TmplOver;
+
+/* Where filters build new values, and the bytes they produced so far. */
+typedef struct TmplScratch
+{
+	TsBuf		buf[2];			/* a filter writes into the one not holding its input */
+	size_t		work;
+	TmplOver	over;
+} TmplScratch;
+
+extern void tmpl_value_text(const TmplValue *v, const char **s, size_t *len);
+extern bool tmpl_value_truthy(const TmplValue *v);
+extern bool tmpl_value_empty(const TmplValue *v);
+extern bool tmpl_value_blank(const TmplValue *v);
+extern double tmpl_value_number(const TmplValue *v);
+extern bool tmpl_value_integer(const TmplValue *v, long long *out);
+extern bool tmpl_value_equal(const TmplValue *a, const TmplValue *b);
+extern bool tmpl_value_order(const TmplValue *a, const TmplValue *b, int *ord);
+extern void tmpl_scratch_init(TmplScratch *s);
+extern void tmpl_scratch_free(TmplScratch *s);
+extern TsBuf *tmpl_scratch_take(TmplScratch *s, const TmplValue *in);
+extern bool tmpl_scratch_charge(TmplScratch *s, size_t produced);
 
 /* ---- filters (tmpl_filter.c) ----------------------------------------- */
 
@@ -211,21 +276,13 @@ typedef struct TmplFilterSpec
 
 extern const TmplFilterSpec *tmpl_filter_lookup(const char *name, size_t len);
 
-/* The render state filters need: scratch space and the work budget. */
-typedef struct TmplRender TmplRender;
-
-extern bool tmpl_filter_apply(TmplRender *r, const TmplFilter *f,
-							  const TmplValue *in, TmplValue *out);
-
-/* ---- values and rendering helpers (tmpl_render.c) -------------------- */
-
-extern void tmpl_value_text(const TmplValue *v, const char **s, size_t *len);
-extern bool tmpl_value_truthy(const TmplValue *v);
-extern bool tmpl_value_empty(const TmplValue *v);
-extern bool tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out);
-extern TsBuf *tmpl_render_scratch(TmplRender *r, const TmplValue *in);
-extern bool tmpl_render_charge(TmplRender *r, size_t produced);
-extern bool tmpl_parse_integer(const TmplValue *v, long long *out);
+/*
+ * Apply filter f to in, its arguments already evaluated (args has
+ * f->nargs values; allow_false is default's option).  False when a render
+ * limit was passed (s->over says which).
+ */
+extern bool tmpl_filter_apply(TmplScratch *s, const TmplFilter *f, const TmplValue *in,
+							  const TmplValue *args, bool allow_false, TmplValue *out);
 
 /* ---- UTF-8 (tmpl_utf8.c) --------------------------------------------- */
 

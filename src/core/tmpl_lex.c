@@ -343,7 +343,18 @@ tmpl_lex_init(TmplLexer *l, const char *src, size_t start, size_t end)
 	l->end = end;
 }
 
-/* A dotted path: name(.name)*; later segments may start with a digit. */
+/* Can c start a path segment after a "." (a name, or digits for an array index)? */
+static bool
+is_segment_start(unsigned char c)
+{
+	return is_name_char(c) && c != '-';
+}
+
+/*
+ * A dotted run: name(.seg)*, where segments after a dot may start with a
+ * digit.  A "." not followed by a segment is left for the next token
+ * (TK_DOT): white space may stand around dots, as in Liquid.
+ */
 static void
 lex_path(TmplLexer *l, TmplTok *t)
 {
@@ -356,16 +367,10 @@ lex_path(TmplLexer *l, TmplTok *t)
 			i++;
 		if (i < l->end && src[i] == '?')
 			i++;
-		if (i < l->end && src[i] == '.')
+		if (i + 1 < l->end && src[i] == '.' && is_segment_start((unsigned char) src[i + 1]))
 		{
-			if (i + 1 < l->end && is_name_char((unsigned char) src[i + 1]) && src[i + 1] != '-')
-			{
-				i++;
-				continue;
-			}
-			t->type = TK_BAD;
-			t->bad = "a path cannot end with \".\"";
 			i++;
+			continue;
 		}
 		break;
 	}
@@ -487,14 +492,36 @@ tmpl_lex_next(TmplLexer *l, TmplTok *t)
 		t->type = TK_STRING;
 		lex_string(l, t);
 	}
-	else if (c == '|' || c == ':' || c == ',' || c == '#')
+	else if (c == '|' || c == ':' || c == ',' || c == '#' || c == '.' || c == '[' || c == ']')
 	{
-		t->type = c == '|' ? TK_PIPE : c == ':' ? TK_COLON : c == ',' ? TK_COMMA : TK_HASH;
+		t->type = c == '|' ? TK_PIPE : c == ':' ? TK_COLON : c == ',' ? TK_COMMA :
+			c == '#' ? TK_HASH : c == '.' ? TK_DOT : c == '[' ? TK_LBRACKET : TK_RBRACKET;
 		t->len = 1;
 		l->pos++;
 	}
 	else
 		lex_cmp(l, t);
+}
+
+/*
+ * The path segments after a ".": like tmpl_lex_next, but a run starting
+ * with a digit is a path (lead.tags.0), not a number.
+ */
+void
+tmpl_lex_segments(TmplLexer *l, TmplTok *t)
+{
+	while (l->pos < l->end && tmpl_is_ws((unsigned char) l->src[l->pos]))
+		l->pos++;
+	if (l->pos < l->end && is_segment_start((unsigned char) l->src[l->pos]))
+	{
+		t->type = TK_PATH;
+		t->pos = t->start = l->pos;
+		t->cmp = CMP_NONE;
+		t->bad = NULL;
+		lex_path(l, t);
+		return;
+	}
+	tmpl_lex_next(l, t);
 }
 
 /* The next token without consuming it. */

@@ -8,6 +8,7 @@
  * The parser recovers at the end of each {{ }} or {% %} so one pass reports
  * every problem; only markup that never closes, or nesting past
  * TMPL_MAX_DEPTH, stops it.  Filters are checked here, never at render.
+ * Values (literals, paths) are parsed in tmpl_parse_value.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,16 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct Parser
-{
-	Tmpl	   *t;
-	const char *src;
-	size_t		len;
-	TmplScanner scan;
-	TmplProblems *problems;
-	bool		fatal;			/* stop: nothing after this can be trusted */
-} Parser;
 
 /* Which tag ended a block body. */
 typedef enum EndKind
@@ -41,13 +32,11 @@ typedef struct Stop
 	TmplLexer	lex;			/* positioned after the tag's name */
 } Stop;
 
-static TmplNode *parse_nodes(Parser *P, int depth, Stop *stop);
-static void problem(Parser *P, int code, size_t offset, const char *fmt,...)
-			__attribute__((format(printf, 4, 5)));
+static TmplNode *parse_nodes(TmplParser *P, int depth, Stop *stop);
 
 /* Record a problem at offset, keeping the list in source order. */
-static void
-problem(Parser *P, int code, size_t offset, const char *fmt,...)
+void
+tmpl_parse_problem(TmplParser *P, int code, size_t offset, const char *fmt,...)
 {
 	TmplProblems *pr = P->problems;
 	char		msg[200];
@@ -74,8 +63,8 @@ problem(Parser *P, int code, size_t offset, const char *fmt,...)
 }
 
 /* Copy at most 30 bytes of src[start..start+n) into buf (>= 40 bytes), never splitting a character. */
-static const char *
-excerpt(const Parser *P, size_t start, size_t n, char *buf)
+const char *
+tmpl_parse_excerpt(const TmplParser *P, size_t start, size_t n, char *buf)
 {
 	size_t		cut;
 
@@ -95,105 +84,27 @@ excerpt(const Parser *P, size_t start, size_t n, char *buf)
 }
 
 /* Describe a token for an error message: nothing, "name", or a string as written. */
-static const char *
-tok_text(const Parser *P, const TmplTok *t, char *buf)
+const char *
+tmpl_parse_tok_text(const TmplParser *P, const TmplTok *t, char *buf)
 {
 	if (t->type == TK_END)
 		return "nothing";
 	if (t->type == TK_STRING)
-		return excerpt(P, t->pos, t->len + 2, buf);
+		return tmpl_parse_excerpt(P, t->pos, t->len + 2, buf);
 	buf[0] = '"';
-	excerpt(P, t->pos, t->len, buf + 1);
+	tmpl_parse_excerpt(P, t->pos, t->len, buf + 1);
 	strcat(buf, "\"");
 	return buf;
 }
 
 /* Record a problem for a token the lexer rejected. */
-static void
-bad_token(Parser *P, const TmplTok *t)
+void
+tmpl_parse_bad_token(TmplParser *P, const TmplTok *t)
 {
 	char		buf[48];
 
-	problem(P, TMPL_ERR_SYNTAX, t->pos, "%s at \"%s\"", t->bad, excerpt(P, t->pos, t->len, buf));
-}
-
-/* Make a literal or path operand from a name token (keywords are literals). */
-static bool
-name_operand(Parser *P, const TmplTok *tok, TmplOperand *op)
-{
-	const char *s = P->src + tok->start;
-	int			n = 1;
-	TmplPath   *path;
-
-	if (tmpl_tok_is(P->src, tok, "nil") || tmpl_tok_is(P->src, tok, "null"))
-		op->lit.kind = TMPL_NIL;
-	else if (tmpl_tok_is(P->src, tok, "true") || tmpl_tok_is(P->src, tok, "false"))
-	{
-		op->lit.kind = TMPL_BOOL;
-		op->lit.boolean = s[0] == 't';
-	}
-	else if (tmpl_tok_is(P->src, tok, "empty"))
-		op->kind = OPND_EMPTY;
-	else if (tmpl_tok_is(P->src, tok, "blank"))
-		op->kind = OPND_BLANK;
-	else
-	{
-		for (size_t i = 0; i < tok->len; i++)
-			n += s[i] == '.';
-		if (n > TMPL_MAX_SEGMENTS)
-		{
-			problem(P, TMPL_ERR_TOO_DEEP, tok->pos, "path has more than %d parts", TMPL_MAX_SEGMENTS);
-			return false;
-		}
-		path = tmpl_arena_alloc(P->t, sizeof(TmplPath));
-		path->segs = tmpl_arena_alloc(P->t, sizeof(TmplSeg) * n);
-		path->offset = tok->pos;
-		for (size_t i = 0, from = 0; i <= tok->len; i++)
-		{
-			if (i < tok->len && s[i] != '.')
-				continue;
-			path->segs[path->nsegs].name = s + from;
-			path->segs[path->nsegs].len = (int) (i - from);
-			path->nsegs++;
-			from = i + 1;
-		}
-		if (P->t->paths_tail)
-			P->t->paths_tail->next_all = path;
-		else
-			P->t->paths = path;
-		P->t->paths_tail = path;
-		op->kind = OPND_PATH;
-		op->path = path;
-	}
-	return true;
-}
-
-/* Parse a value: a literal (string, number, nil, true, false, empty, blank) or a path. */
-static bool
-parse_operand(Parser *P, TmplLexer *L, TmplOperand *op)
-{
-	TmplTok		tok;
-	char		buf[48];
-
-	memset(op, 0, sizeof(*op));
-	tmpl_lex_next(L, &tok);
-	switch (tok.type)
-	{
-		case TK_PATH:
-			return name_operand(P, &tok, op);
-		case TK_STRING:
-		case TK_NUMBER:
-			op->lit.kind = tok.type == TK_STRING ? TMPL_STRING : TMPL_NUMBER;
-			op->lit.str = P->src + tok.start;
-			op->lit.len = tok.len;
-			return true;
-		case TK_BAD:
-			bad_token(P, &tok);
-			return false;
-		default:
-			problem(P, TMPL_ERR_SYNTAX, tok.pos, "expected a value, found %s", tok_text(P, &tok, buf));
-			return false;
-	}
+	tmpl_parse_problem(P, TMPL_ERR_SYNTAX, t->pos, "%s at \"%s\"", t->bad,
+					   tmpl_parse_excerpt(P, t->pos, t->len, buf));
 }
 
 /* Can this operand serve as truncate's length (a number, a quoted integer, or a path)? */
@@ -207,31 +118,36 @@ integer_operand(const TmplOperand *op)
 	if (op->kind != OPND_LITERAL)
 		return false;
 	return (op->lit.kind == TMPL_NUMBER || op->lit.kind == TMPL_STRING) &&
-		tmpl_parse_integer(&op->lit, &n);
+		tmpl_value_integer(&op->lit, &n);
 }
 
 /* Check a filter's argument count and kinds against its spec. */
 static void
-check_filter_args(Parser *P, const TmplFilterSpec *spec, const TmplFilter *f, size_t pos)
+check_filter_args(TmplParser *P, const TmplFilterSpec *spec, const TmplFilter *f, size_t pos)
 {
 	if (f->nargs < spec->min_args || f->nargs > spec->max_args)
 	{
 		if (spec->max_args == 0)
-			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes no arguments", spec->name);
+			tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes no arguments", spec->name);
+		else if (spec->min_args == 0 && spec->max_args == 1)
+			tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes at most 1 argument", spec->name);
 		else if (spec->min_args == spec->max_args)
-			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes exactly %d argument%s",
+			tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes exactly %d argument%s",
 					spec->name, spec->min_args, spec->min_args == 1 ? "" : "s");
 		else
-			problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes %d to %d arguments",
+			tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" takes %d to %d arguments",
 					spec->name, spec->min_args, spec->max_args);
 	}
 	else if (spec->int_first && f->nargs >= 1 && !integer_operand(&f->args[0]))
-		problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs an integer length", spec->name);
+		tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs an integer length", spec->name);
+	else if (f->allow_false != NULL && f->nargs == 0)
+		tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, pos, "filter \"%s\" needs a value before \"allow_false\"",
+				spec->name);
 }
 
 /* Parse one keyword argument "name: value" of filter f. */
 static bool
-parse_option(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
+parse_option(TmplParser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
 {
 	TmplTok		name,
 				colon;
@@ -240,7 +156,7 @@ parse_option(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
 
 	tmpl_lex_next(L, &name);
 	tmpl_lex_next(L, &colon);
-	if (!parse_operand(P, L, &value))
+	if (!tmpl_parse_operand(P, L, &value))
 		return false;
 	if (spec == NULL)
 		return true;
@@ -250,14 +166,14 @@ parse_option(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
 		*f->allow_false = value;
 		return true;
 	}
-	problem(P, TMPL_ERR_FILTER_ARG, name.pos, "filter \"%s\" has no option %s",
-			spec->name, tok_text(P, &name, buf));
+	tmpl_parse_problem(P, TMPL_ERR_FILTER_ARG, name.pos, "filter \"%s\" has no option %s",
+			spec->name, tmpl_parse_tok_text(P, &name, buf));
 	return true;
 }
 
 /* Parse a filter's arguments after its ':' (positional and name: value). */
 static bool
-parse_filter_args(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
+parse_filter_args(TmplParser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilter *f)
 {
 	for (;;)
 	{
@@ -276,7 +192,7 @@ parse_filter_args(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilte
 		{
 			TmplOperand arg;
 
-			if (!parse_operand(P, L, &arg))
+			if (!tmpl_parse_operand(P, L, &arg))
 				return false;
 			if (f->nargs < TMPL_FILTER_MAX_ARGS)
 				f->args[f->nargs] = arg;
@@ -295,7 +211,7 @@ parse_filter_args(Parser *P, TmplLexer *L, const TmplFilterSpec *spec, TmplFilte
  * filter whose arguments were fine (so later filters are checked too).
  */
 static bool
-parse_filter(Parser *P, TmplLexer *L, TmplFilter **out)
+parse_filter(TmplParser *P, TmplLexer *L, TmplFilter **out)
 {
 	TmplTok		name,
 				t;
@@ -307,13 +223,14 @@ parse_filter(Parser *P, TmplLexer *L, TmplFilter **out)
 	tmpl_lex_next(L, &name);
 	if (name.type != TK_PATH || memchr(P->src + name.start, '.', name.len) != NULL)
 	{
-		problem(P, TMPL_ERR_SYNTAX, name.pos, "expected a filter name after \"|\", found %s",
-				tok_text(P, &name, buf));
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, name.pos, "expected a filter name after \"|\", found %s",
+				tmpl_parse_tok_text(P, &name, buf));
 		return false;
 	}
 	spec = tmpl_filter_lookup(P->src + name.start, name.len);
 	if (spec == NULL)
-		problem(P, TMPL_ERR_UNKNOWN_FILTER, name.pos, "unknown filter %s", tok_text(P, &name, buf));
+		tmpl_parse_problem(P, TMPL_ERR_UNKNOWN_FILTER, name.pos, "unknown filter %s",
+						   tmpl_parse_tok_text(P, &name, buf));
 	f = tmpl_arena_alloc(P->t, sizeof(TmplFilter));
 	tmpl_lex_peek(L, &t);
 	if (t.type == TK_COLON)
@@ -332,7 +249,7 @@ parse_filter(Parser *P, TmplLexer *L, TmplFilter **out)
 
 /* Parse {{ value | filter ... }}; NULL when it has problems. */
 static TmplNode *
-parse_output(Parser *P, const TmplPiece *piece)
+parse_output(TmplParser *P, const TmplPiece *piece)
 {
 	TmplLexer	L;
 	TmplTok		t;
@@ -347,7 +264,7 @@ parse_output(Parser *P, const TmplPiece *piece)
 	tmpl_lex_peek(&L, &t);
 	if (t.type == TK_END)
 		return node;			/* {{ }} renders nothing, as in Liquid */
-	if (!parse_operand(P, &L, &node->expr))
+	if (!tmpl_parse_operand(P, &L, &node->expr))
 		return NULL;
 	for (tmpl_lex_next(&L, &t); t.type != TK_END; tmpl_lex_next(&L, &t))
 	{
@@ -355,8 +272,8 @@ parse_output(Parser *P, const TmplPiece *piece)
 
 		if (t.type != TK_PIPE)
 		{
-			problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"|\" or the end of the output, found %s",
-					tok_text(P, &t, buf));
+			tmpl_parse_problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"|\" or the end of the output, found %s",
+					tmpl_parse_tok_text(P, &t, buf));
 			return NULL;
 		}
 		if (!parse_filter(P, &L, &f))
@@ -374,7 +291,7 @@ parse_output(Parser *P, const TmplPiece *piece)
 
 /* Parse a condition: value [op value] {and|or value [op value]}. */
 static TmplCond *
-parse_condition(Parser *P, TmplLexer *L, const char *tag, size_t pos)
+parse_condition(TmplParser *P, TmplLexer *L, const char *tag, size_t pos)
 {
 	TmplCond   *head = NULL,
 			  **tail = &head;
@@ -384,21 +301,21 @@ parse_condition(Parser *P, TmplLexer *L, const char *tag, size_t pos)
 	tmpl_lex_peek(L, &t);
 	if (t.type == TK_END)
 	{
-		problem(P, TMPL_ERR_SYNTAX, pos, "\"%s\" needs a condition", tag);
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, pos, "\"%s\" needs a condition", tag);
 		return NULL;
 	}
 	for (;;)
 	{
 		TmplCond   *c = tmpl_arena_alloc(P->t, sizeof(TmplCond));
 
-		if (!parse_operand(P, L, &c->left))
+		if (!tmpl_parse_operand(P, L, &c->left))
 			return NULL;
 		tmpl_lex_peek(L, &t);
 		if (t.type == TK_CMP || tmpl_tok_is(P->src, &t, "contains"))
 		{
 			tmpl_lex_next(L, &t);
 			c->cmp = t.type == TK_CMP ? t.cmp : CMP_CONTAINS;
-			if (!parse_operand(P, L, &c->right))
+			if (!tmpl_parse_operand(P, L, &c->right))
 				return NULL;
 		}
 		*tail = c;
@@ -409,10 +326,10 @@ parse_condition(Parser *P, TmplLexer *L, const char *tag, size_t pos)
 		if (!tmpl_tok_is(P->src, &t, "and") && !tmpl_tok_is(P->src, &t, "or"))
 		{
 			if (t.type == TK_BAD)
-				bad_token(P, &t);
+				tmpl_parse_bad_token(P, &t);
 			else
-				problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"and\", \"or\" or the end of the tag, found %s",
-						tok_text(P, &t, buf));
+				tmpl_parse_problem(P, TMPL_ERR_SYNTAX, t.pos, "expected \"and\", \"or\" or the end of the tag, found %s",
+						tmpl_parse_tok_text(P, &t, buf));
 			return NULL;
 		}
 		c->join = P->src[t.start] == 'a' ? JOIN_AND : JOIN_OR;
@@ -421,18 +338,18 @@ parse_condition(Parser *P, TmplLexer *L, const char *tag, size_t pos)
 
 /* Complain when a tag that takes nothing has more after its name. */
 static void
-expect_no_args(Parser *P, TmplLexer *L, const char *tag)
+expect_no_args(TmplParser *P, TmplLexer *L, const char *tag)
 {
 	TmplTok		t;
 
 	tmpl_lex_next(L, &t);
 	if (t.type != TK_END)
-		problem(P, TMPL_ERR_SYNTAX, t.pos, "\"%s\" takes no arguments", tag);
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, t.pos, "\"%s\" takes no arguments", tag);
 }
 
 /* Add a new arm to an if node; returns it. */
 static TmplBranch *
-add_branch(Parser *P, TmplBranch ***tail)
+add_branch(TmplParser *P, TmplBranch ***tail)
 {
 	TmplBranch *b = tmpl_arena_alloc(P->t, sizeof(TmplBranch));
 
@@ -443,7 +360,7 @@ add_branch(Parser *P, TmplBranch ***tail)
 
 /* Parse {% if %} / {% unless %} through its arms to the matching end tag. */
 static TmplNode *
-parse_if(Parser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless)
+parse_if(TmplParser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless)
 {
 	const char *tag = unless ? "unless" : "if";
 	TmplNode   *node = tmpl_arena_alloc(P->t, sizeof(TmplNode));
@@ -455,7 +372,8 @@ parse_if(Parser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless
 	ts_check_stack();
 	if (depth >= TMPL_MAX_DEPTH)
 	{
-		problem(P, TMPL_ERR_TOO_DEEP, piece->open, "blocks nested deeper than %d levels", TMPL_MAX_DEPTH);
+		tmpl_parse_problem(P, TMPL_ERR_TOO_DEEP, piece->open, "blocks nested deeper than %d levels",
+						   TMPL_MAX_DEPTH);
 		P->fatal = true;
 		return NULL;
 	}
@@ -472,23 +390,23 @@ parse_if(Parser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless
 		switch (st.kind)
 		{
 			case END_NONE:
-				problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", tag);
+				tmpl_parse_problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", tag);
 				return node;
 			case END_ENDIF:
 			case END_ENDUNLESS:
 				if ((st.kind == END_ENDUNLESS) != unless)
-					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" must be closed by \"end%s\"", tag, tag);
+					tmpl_parse_problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" must be closed by \"end%s\"", tag, tag);
 				expect_no_args(P, &st.lex, unless ? "endunless" : "endif");
 				return node;
 			case END_ELSIF:
 				if (seen_else)
-					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"elsif\" after \"else\"");
+					tmpl_parse_problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"elsif\" after \"else\"");
 				b = add_branch(P, &tail);
 				b->cond = parse_condition(P, &st.lex, "elsif", st.piece.open);
 				break;
 			case END_ELSE:
 				if (seen_else)
-					problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" has more than one \"else\"", tag);
+					tmpl_parse_problem(P, TMPL_ERR_SYNTAX, st.piece.open, "\"%s\" has more than one \"else\"", tag);
 				expect_no_args(P, &st.lex, "else");
 				seen_else = true;
 				b = add_branch(P, &tail);
@@ -499,7 +417,7 @@ parse_if(Parser *P, const TmplPiece *piece, TmplLexer *L, int depth, bool unless
 
 /* Append a text node for src[start..end). */
 static TmplNode *
-text_node(Parser *P, size_t start, size_t end)
+text_node(TmplParser *P, size_t start, size_t end)
 {
 	TmplNode   *node = tmpl_arena_alloc(P->t, sizeof(TmplNode));
 
@@ -512,14 +430,14 @@ text_node(Parser *P, size_t start, size_t end)
 
 /* Handle {% raw %} and {% comment %}: their bodies are not markup. */
 static TmplNode *
-parse_verbatim(Parser *P, const TmplPiece *piece, TmplLexer *L, bool raw)
+parse_verbatim(TmplParser *P, const TmplPiece *piece, TmplLexer *L, bool raw)
 {
 	TmplPiece	body;
 
 	expect_no_args(P, L, raw ? "raw" : "comment");
 	if (raw ? !tmpl_scan_raw(&P->scan, &body) : !tmpl_scan_comment(&P->scan))
 	{
-		problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", raw ? "raw" : "comment");
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, piece->open, "\"%s\" was never closed", raw ? "raw" : "comment");
 		P->fatal = true;
 		return NULL;
 	}
@@ -528,7 +446,7 @@ parse_verbatim(Parser *P, const TmplPiece *piece, TmplLexer *L, bool raw)
 
 /* Which block-ending tag (if any) is this name? */
 static EndKind
-end_kind(const Parser *P, const TmplTok *name)
+end_kind(const TmplParser *P, const TmplTok *name)
 {
 	if (tmpl_tok_is(P->src, name, "elsif"))
 		return END_ELSIF;
@@ -543,7 +461,7 @@ end_kind(const Parser *P, const TmplTok *name)
 
 /* Parse a {% tag %}; may fill *stop (returning true) when it ends the current block. */
 static bool
-parse_tag(Parser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **out)
+parse_tag(TmplParser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **out)
 {
 	TmplLexer	L;
 	TmplTok		name;
@@ -557,8 +475,8 @@ parse_tag(Parser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **o
 		return false;			/* {% # inline comment %} */
 	if (name.type != TK_PATH)
 	{
-		problem(P, TMPL_ERR_SYNTAX, name.type == TK_END ? piece->open : name.pos,
-				"expected a tag name, found %s", tok_text(P, &name, buf));
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, name.type == TK_END ? piece->open : name.pos,
+				"expected a tag name, found %s", tmpl_parse_tok_text(P, &name, buf));
 		return false;
 	}
 	ek = end_kind(P, &name);
@@ -566,8 +484,8 @@ parse_tag(Parser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **o
 	{
 		if (depth == 0)
 		{
-			problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s outside \"if\" or \"unless\"",
-					tok_text(P, &name, buf));
+			tmpl_parse_problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s outside \"if\" or \"unless\"",
+					tmpl_parse_tok_text(P, &name, buf));
 			return false;
 		}
 		stop->kind = ek;
@@ -580,15 +498,15 @@ parse_tag(Parser *P, const TmplPiece *piece, int depth, Stop *stop, TmplNode **o
 	else if (tmpl_tok_is(P->src, &name, "raw") || tmpl_tok_is(P->src, &name, "comment"))
 		*out = parse_verbatim(P, piece, &L, P->src[name.start] == 'r');
 	else if (tmpl_tok_is(P->src, &name, "endraw") || tmpl_tok_is(P->src, &name, "endcomment"))
-		problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s", tok_text(P, &name, buf));
+		tmpl_parse_problem(P, TMPL_ERR_SYNTAX, piece->open, "unexpected %s", tmpl_parse_tok_text(P, &name, buf));
 	else
-		problem(P, TMPL_ERR_UNKNOWN_TAG, name.pos, "unknown tag %s", tok_text(P, &name, buf));
+		tmpl_parse_problem(P, TMPL_ERR_UNKNOWN_TAG, name.pos, "unknown tag %s", tmpl_parse_tok_text(P, &name, buf));
 	return false;
 }
 
 /* Parse nodes until the end of input or a tag that ends the enclosing block. */
 static TmplNode *
-parse_nodes(Parser *P, int depth, Stop *stop)
+parse_nodes(TmplParser *P, int depth, Stop *stop)
 {
 	TmplNode   *head = NULL,
 			  **tail = &head;
@@ -604,7 +522,7 @@ parse_nodes(Parser *P, int depth, Stop *stop)
 			break;
 		if (piece.type == SEG_UNCLOSED)
 		{
-			problem(P, TMPL_ERR_SYNTAX, piece.open, "%s was never closed",
+			tmpl_parse_problem(P, TMPL_ERR_SYNTAX, piece.open, "%s was never closed",
 					P->src[piece.open + 1] == '{' ? "output \"{{\"" : "tag \"{%\"");
 			P->fatal = true;
 			break;
@@ -628,7 +546,7 @@ parse_nodes(Parser *P, int depth, Stop *stop)
 Tmpl *
 tmpl_parse_all(const char *src, size_t len, TmplProblems *problems)
 {
-	Parser		P;
+	TmplParser		P;
 	Stop		stop;
 
 	memset(&P, 0, sizeof(P));

@@ -5,9 +5,12 @@
  *	  if/unless arms chosen by Liquid's condition rules.
  *
  * Values come from the caller's resolver; this file never knows what data
- * lies behind a path.  Rendering is bounded (TMPL_MAX_OUTPUT for any value
- * or the whole output, TMPL_MAX_WORK for all filters together) and never
- * modifies the tree, so one parsed template serves any number of renders.
+ * lies behind a path, only how Liquid walks one (keys and indexes, .size,
+ * .first, .last).  What values are (printing, truth, comparison) lives below
+ * it in tmpl_value.c, the filters in tmpl_filter.c.  Rendering is bounded
+ * (TMPL_MAX_OUTPUT for any value or the whole output, TMPL_MAX_WORK for all
+ * filters together) and never modifies the tree, so one parsed template
+ * serves any number of renders.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,7 +20,6 @@
 #include "tmpl_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A string the renderer made up (e.g. a size) that must outlive its use. */
@@ -27,7 +29,8 @@ typedef struct Kept
 	char		data[32];
 } Kept;
 
-struct TmplRender
+/* The state of one render call. */
+typedef struct TmplRender
 {
 	const Tmpl *t;
 	TmplResolver resolve;
@@ -35,114 +38,12 @@ struct TmplRender
 	TsBuf	   *out;
 	TsError    *err;
 	size_t		where;			/* offset of the node being rendered */
-	size_t		work;			/* bytes produced by filters so far */
-	TsBuf		scratch[2];		/* filters write into the one not holding their input */
+	TmplScratch scratch;		/* where filters build values, and their budget */
 	Kept	   *kept;
 	bool		failed;
-};
+} TmplRender;
 
-/* How a value prints: nil as "", booleans as true/false, the rest as their text. */
-void
-tmpl_value_text(const TmplValue *v, const char **s, size_t *len)
-{
-	if (v->kind == TMPL_NIL)
-		*s = "", *len = 0;
-	else if (v->kind == TMPL_BOOL)
-		*s = v->boolean ? "true" : "false", *len = v->boolean ? 4 : 5;
-	else
-		*s = v->str ? v->str : "", *len = v->str ? v->len : 0;
-}
-
-/* Liquid truthiness: only nil and false are false. */
-bool
-tmpl_value_truthy(const TmplValue *v)
-{
-	return !(v->kind == TMPL_NIL || (v->kind == TMPL_BOOL && !v->boolean));
-}
-
-/* Ruby's empty?: "" and empty arrays and objects (nil is not empty). */
-bool
-tmpl_value_empty(const TmplValue *v)
-{
-	if (v->kind == TMPL_STRING)
-		return v->len == 0;
-	if (v->kind == TMPL_ARRAY || v->kind == TMPL_OBJECT)
-		return v->nitems == 0;
-	return false;
-}
-
-/* blank: nil, false, empty, or a string of nothing but white space. */
-static bool
-value_blank(const TmplValue *v)
-{
-	if (!tmpl_value_truthy(v) || tmpl_value_empty(v))
-		return true;
-	if (v->kind != TMPL_STRING)
-		return false;
-	for (size_t i = 0; i < v->len;)
-	{
-		uint32_t	cp;
-
-		i += tmpl_utf8_decode(v->str + i, v->len - i, &cp);
-		if (!tmpl_is_uspace(cp))
-			return false;
-	}
-	return true;
-}
-
-/* A number's text as a double (the text comes from a literal or the resolver). */
-static double
-number_value(const TmplValue *v)
-{
-	char		buf[64];
-	char	   *copy = v->len < sizeof(buf) ? buf : ts_alloc(v->len + 1);
-	double		d;
-
-	memcpy(copy, v->str, v->len);
-	copy[v->len] = '\0';
-	d = strtod(copy, NULL);
-	if (copy != buf)
-		ts_free(copy);
-	return d;
-}
-
-/*
- * Ruby's Integer(): a number (truncated) or a string of decimal digits.
- * False for anything else (nil, booleans, "5.5", "abc").
- */
-bool
-tmpl_parse_integer(const TmplValue *v, long long *out)
-{
-	double		d;
-	size_t		i = 0;
-	bool		neg = false;
-	long long	n = 0;
-
-	if (v->kind == TMPL_NUMBER)
-	{
-		d = number_value(v);
-		*out = d > 1e15 ? (long long) 1e15 : d < -1e15 ? (long long) -1e15 : (long long) d;
-		return d == d;			/* not NaN */
-	}
-	if (v->kind != TMPL_STRING)
-		return false;
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	if (i < v->len && (v->str[i] == '-' || v->str[i] == '+'))
-		neg = v->str[i++] == '-';
-	if (i >= v->len || v->str[i] < '0' || v->str[i] > '9')
-		return false;
-	while (i < v->len && v->str[i] >= '0' && v->str[i] <= '9')
-	{
-		if (n < 1000000000000000LL)
-			n = n * 10 + (v->str[i] - '0');
-		i++;
-	}
-	while (i < v->len && tmpl_is_ws((unsigned char) v->str[i]))
-		i++;
-	*out = neg ? -n : n;
-	return i == v->len;
-}
+static bool eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out);
 
 /* Record a render error ("<what> <limit> bytes") at the current node; always returns false. */
 static bool
@@ -153,31 +54,6 @@ render_fail(TmplRender *r, const char *what, size_t limit)
 					 "%s %zu bytes", what, limit);
 	r->failed = true;
 	return false;
-}
-
-/* Account for bytes a filter produced; false (with the error set) past a limit. */
-bool
-tmpl_render_charge(TmplRender *r, size_t produced)
-{
-	if (produced > TMPL_MAX_OUTPUT)
-		return render_fail(r, "a value grew past", (size_t) TMPL_MAX_OUTPUT);
-	r->work += produced;
-	if (r->work > TMPL_MAX_WORK)
-		return render_fail(r, "the filters produced more than", (size_t) TMPL_MAX_WORK);
-	return true;
-}
-
-/* The scratch buffer a filter may write into (emptied): never the one holding in. */
-TsBuf *
-tmpl_render_scratch(TmplRender *r, const TmplValue *in)
-{
-	TsBuf	   *b = &r->scratch[0];
-
-	if (in->str != NULL && b->data != NULL &&
-		in->str >= b->data && in->str <= b->data + b->len)
-		b = &r->scratch[1];
-	b->len = 0;
-	return b;
 }
 
 /* Keep a short made-up string alive until the render ends. */
@@ -205,40 +81,165 @@ number_from(TmplRender *r, long long n, TmplValue *out)
 	out->len = (size_t) len;
 }
 
-/* Liquid's .size, .first and .last on a value that has no such key. */
-static bool
-resolve_builtin(TmplRender *r, const TmplPath *p, TmplValue *out)
+/* A path made concrete for one lookup: its [path] steps turned into keys and indexes. */
+typedef struct Steps
 {
-	const TmplSeg *last = &p->segs[p->nsegs - 1];
-	TmplValue	parent;
+	TmplSeg		segs[TMPL_MAX_SEGMENTS + 1];	/* + 1: contains adds an object's key */
+	int			n;
+} Steps;
 
-	if (!r->resolve(r->ctx, p->segs, p->nsegs - 1, &parent))
+/* The built-ins a dotted step may name when a value has no such key. */
+typedef enum Builtin
+{
+	BUILTIN_NONE, BUILTIN_SIZE, BUILTIN_FIRST, BUILTIN_LAST
+} Builtin;
+
+/* Which built-in a step names: only a dotted .size, .first or .last (never ["size"]). */
+static Builtin
+builtin_of(const TmplSeg *seg)
+{
+	if (seg->kind != TMPL_SEG_NAME)
+		return BUILTIN_NONE;
+	if (seg->len == 4 && memcmp(seg->name, "size", 4) == 0)
+		return BUILTIN_SIZE;
+	if (seg->len == 5 && memcmp(seg->name, "first", 5) == 0)
+		return BUILTIN_FIRST;
+	if (seg->len == 4 && memcmp(seg->name, "last", 4) == 0)
+		return BUILTIN_LAST;
+	return BUILTIN_NONE;
+}
+
+/*
+ * A built-in made up from v itself: the size of a string (characters), an
+ * array or an object, or a string's first or last character ("" for "", as
+ * in Liquid).  False when v has no such thing (numbers, nil, objects' first).
+ */
+static bool
+made_up(TmplRender *r, Builtin which, const TmplValue *v, TmplValue *out)
+{
+	size_t		at = 0,
+				n = 0;
+
+	if (which == BUILTIN_SIZE && v->kind == TMPL_STRING)
+		number_from(r, (long long) tmpl_utf8_count(v->str, v->len), out);
+	else if (which == BUILTIN_SIZE && (v->kind == TMPL_ARRAY || v->kind == TMPL_OBJECT))
+		number_from(r, v->nitems, out);
+	else if (which == BUILTIN_NONE || which == BUILTIN_SIZE || v->kind != TMPL_STRING)
 		return false;
-	if (last->len == 4 && memcmp(last->name, "size", 4) == 0)
+	else
 	{
-		if (parent.kind == TMPL_STRING)
-			number_from(r, (long long) tmpl_utf8_count(parent.str, parent.len), out);
-		else if (parent.kind == TMPL_ARRAY || parent.kind == TMPL_OBJECT)
-			number_from(r, parent.nitems, out);
+		for (size_t i = 0; i < v->len; i += n)
+		{
+			uint32_t	cp;
+
+			at = i;
+			n = (size_t) tmpl_utf8_decode(v->str + i, v->len - i, &cp);
+			if (which == BUILTIN_FIRST)
+				break;
+		}
+		memset(out, 0, sizeof(*out));
+		out->kind = TMPL_STRING;
+		out->str = v->str + at;
+		out->len = n;
+	}
+	return true;
+}
+
+/*
+ * Look st's steps up: the resolver first; when it finds nothing, step by
+ * step as Liquid's VariableLookup does, taking .size, .first and .last
+ * where a value has no such key.  An array's .first / .last become the
+ * index steps [0] / [-1] in st, so the steps after them (and an object's
+ * contains) walk on through the resolver.
+ */
+static bool
+walk(TmplRender *r, Steps *st, TmplValue *out)
+{
+	TmplValue	v,
+				next;
+	int			i;
+
+	if (r->resolve(r->ctx, st->segs, st->n, out))
+		return true;
+	if (st->n == 1 || !r->resolve(r->ctx, st->segs, 1, &v))
+		return false;
+	for (i = 1; i < st->n; i++)
+	{
+		Builtin		which = builtin_of(&st->segs[i]);
+
+		if (r->resolve(r->ctx, st->segs, i + 1, &next))
+			v = next;
+		else if ((which == BUILTIN_FIRST || which == BUILTIN_LAST) && v.kind == TMPL_ARRAY)
+		{
+			st->segs[i].kind = TMPL_SEG_INDEX;
+			st->segs[i].index = which == BUILTIN_FIRST ? 0 : -1;
+			if (!r->resolve(r->ctx, st->segs, i + 1, &v))
+				return false;
+		}
 		else
+			break;
+	}
+	/* a made-up value (a size, a character) has no keys: only more built-ins apply */
+	for (; i < st->n; i++)
+	{
+		if (!made_up(r, builtin_of(&st->segs[i]), &v, &next))
 			return false;
+		v = next;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * The step [x] for the value of x: a string is a key and an integer an
+ * index; anything else (nil, 1.5, true) selects nothing, as in Liquid.
+ */
+static bool
+key_step(const TmplValue *v, TmplSeg *seg)
+{
+	long long	n;
+
+	if (v->kind == TMPL_STRING)
+	{
+		seg->kind = TMPL_SEG_KEY;
+		seg->name = v->str;
+		seg->len = (int) v->len;
 		return true;
 	}
-	if (parent.kind != TMPL_ARRAY || parent.items == NULL || parent.nitems == 0)
-		return false;
-	if (last->len == 5 && memcmp(last->name, "first", 5) == 0)
-		*out = parent.items[0];
-	else if (last->len == 4 && memcmp(last->name, "last", 4) == 0)
-		*out = parent.items[parent.nitems - 1];
-	else
-		return false;
+	if (v->kind == TMPL_NUMBER && tmpl_value_integer(v, &n))
+	{
+		seg->kind = TMPL_SEG_INDEX;
+		seg->index = n;
+		return true;
+	}
+	return false;
+}
+
+/* Fill st with p's steps, its [path] keys looked up; false when a key selects nothing. */
+static bool
+path_steps(TmplRender *r, const TmplPath *p, Steps *st)
+{
+	memcpy(st->segs, p->segs, sizeof(TmplSeg) * p->nsegs);
+	st->n = p->nsegs;
+	for (int i = 0; p->keys != NULL && i < p->nsegs; i++)
+	{
+		TmplValue	v;
+
+		if (p->segs[i].kind != TMPL_SEG_EXPR)
+			continue;
+		eval_operand(r, p->keys[i], &v);
+		if (!key_step(&v, &st->segs[i]))
+			return false;
+	}
 	return true;
 }
 
 /* The value of an operand: its literal, or what the resolver says (missing = nil). */
-bool
-tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
+static bool
+eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 {
+	Steps		st;
+
 	if (op->kind == OPND_LITERAL)
 	{
 		*out = op->lit;
@@ -251,69 +252,10 @@ tmpl_eval_operand(TmplRender *r, const TmplOperand *op, TmplValue *out)
 		out->str = "";
 		return true;
 	}
-	if (r->resolve(r->ctx, op->path->segs, op->path->nsegs, out))
-		return true;
-	memset(out, 0, sizeof(*out));
-	if (op->path->nsegs > 1 && resolve_builtin(r, op->path, out))
+	if (path_steps(r, op->path, &st) && walk(r, &st, out))
 		return true;
 	memset(out, 0, sizeof(*out));
 	return true;
-}
-
-/* Ruby ==: same kind and same value (1 == 1.0; "1" != 1). */
-static bool
-values_equal(const TmplValue *a, const TmplValue *b)
-{
-	const char *sa,
-			   *sb;
-	size_t		la,
-				lb;
-
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == TMPL_NIL)
-		return true;
-	if (a->kind == TMPL_BOOL)
-		return a->boolean == b->boolean;
-	if (a->kind == TMPL_NUMBER &&
-		!(a->len == b->len && memcmp(a->str, b->str, a->len) == 0))
-		return number_value(a) == number_value(b);
-	if (a->kind == TMPL_ARRAY && a->items != NULL && b->items != NULL)
-	{
-		if (a->nitems != b->nitems)
-			return false;
-		for (int i = 0; i < a->nitems; i++)
-			if (!values_equal(&a->items[i], &b->items[i]))
-				return false;
-		return true;
-	}
-	tmpl_value_text(a, &sa, &la);
-	tmpl_value_text(b, &sb, &lb);
-	return la == lb && memcmp(sa, sb, la) == 0;
-}
-
-/* Order two numbers or two strings; false when Ruby could not compare them. */
-static bool
-values_order(const TmplValue *a, const TmplValue *b, int *ord)
-{
-	if (a->kind == TMPL_NUMBER && b->kind == TMPL_NUMBER)
-	{
-		double		x = number_value(a),
-					y = number_value(b);
-
-		if (x != x || y != y)
-			return false;
-		*ord = x < y ? -1 : x > y ? 1 : 0;
-		return true;
-	}
-	if (a->kind == TMPL_STRING && b->kind == TMPL_STRING)
-	{
-		int			c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
-
-		*ord = c != 0 ? c : a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
-		return true;
-	}
-	return false;
 }
 
 /* Liquid's contains: substring of a string, element of an array, key of an object. */
@@ -333,20 +275,22 @@ value_contains(TmplRender *r, const TmplCond *c, const TmplValue *l, const TmplV
 	if (l->kind == TMPL_ARRAY && l->items != NULL)
 	{
 		for (int i = 0; i < l->nitems; i++)
-			if (values_equal(&l->items[i], rv))
+			if (tmpl_value_equal(&l->items[i], rv))
 				return true;
 		return false;
 	}
-	if (l->kind == TMPL_OBJECT && rv->kind == TMPL_STRING && c->left.kind == OPND_PATH &&
-		c->left.path->nsegs < TMPL_MAX_SEGMENTS)
+	if (l->kind == TMPL_OBJECT && rv->kind == TMPL_STRING && c->left.kind == OPND_PATH)
 	{
-		TmplSeg		segs[TMPL_MAX_SEGMENTS];
+		Steps		st;
 		TmplValue	v;
 
-		memcpy(segs, c->left.path->segs, sizeof(TmplSeg) * c->left.path->nsegs);
-		segs[c->left.path->nsegs].name = rv->str;
-		segs[c->left.path->nsegs].len = (int) rv->len;
-		return r->resolve(r->ctx, segs, c->left.path->nsegs + 1, &v);
+		if (!path_steps(r, c->left.path, &st) || !walk(r, &st, &v))
+			return false;
+		memset(&st.segs[st.n], 0, sizeof(TmplSeg));
+		st.segs[st.n].kind = TMPL_SEG_KEY;
+		st.segs[st.n].name = rv->str;
+		st.segs[st.n].len = (int) rv->len;
+		return r->resolve(r->ctx, st.segs, st.n + 1, &v);
 	}
 	return false;
 }
@@ -362,8 +306,8 @@ compare_special(TmplRender *r, const TmplCond *c)
 
 	if (other->kind != OPND_EMPTY && other->kind != OPND_BLANK)
 	{
-		tmpl_eval_operand(r, other, &v);
-		eq = lit->kind == OPND_EMPTY ? tmpl_value_empty(&v) : value_blank(&v);
+		eval_operand(r, other, &v);
+		eq = lit->kind == OPND_EMPTY ? tmpl_value_empty(&v) : tmpl_value_blank(&v);
 	}
 	return c->cmp == CMP_EQ ? eq : !eq;
 }
@@ -380,27 +324,27 @@ eval_cmp(TmplRender *r, const TmplCond *c)
 
 	if (c->cmp == CMP_NONE)
 	{
-		tmpl_eval_operand(r, &c->left, &l);
+		eval_operand(r, &c->left, &l);
 		return lspecial || tmpl_value_truthy(&l);
 	}
 	if ((c->cmp == CMP_EQ || c->cmp == CMP_NE) && (lspecial || rspecial))
 		return compare_special(r, c);
 	if (lspecial || (rspecial && c->cmp != CMP_CONTAINS))
 		return false;
-	tmpl_eval_operand(r, &c->left, &l);
-	tmpl_eval_operand(r, &c->right, &rv);
+	eval_operand(r, &c->left, &l);
+	eval_operand(r, &c->right, &rv);
 	switch (c->cmp)
 	{
 		case CMP_EQ:
-			return values_equal(&l, &rv);
+			return tmpl_value_equal(&l, &rv);
 		case CMP_NE:
-			return !values_equal(&l, &rv);
+			return !tmpl_value_equal(&l, &rv);
 		case CMP_CONTAINS:
 			if (rspecial)
 				return l.kind == TMPL_STRING;
 			return value_contains(r, c, &l, &rv);
 		default:
-			if (!values_order(&l, &rv, &ord))
+			if (!tmpl_value_order(&l, &rv, &ord))
 				return false;
 			return c->cmp == CMP_LT ? ord < 0 : c->cmp == CMP_GT ? ord > 0 :
 				c->cmp == CMP_LE ? ord <= 0 : ord >= 0;
@@ -431,25 +375,69 @@ emit(TmplRender *r, const char *s, size_t n)
 	return true;
 }
 
+/* Run one filter: evaluate its arguments, apply it, turn a passed limit into the error. */
+static bool
+run_filter(TmplRender *r, const TmplFilter *f, const TmplValue *in, TmplValue *out)
+{
+	TmplValue	args[TMPL_FILTER_MAX_ARGS];
+	bool		allow_false = false;
+
+	for (int i = 0; i < f->nargs && i < TMPL_FILTER_MAX_ARGS; i++)
+		eval_operand(r, &f->args[i], &args[i]);
+	if (f->allow_false != NULL)
+	{
+		TmplValue	v;
+
+		eval_operand(r, f->allow_false, &v);
+		allow_false = tmpl_value_truthy(&v);
+	}
+	if (tmpl_filter_apply(&r->scratch, f, in, args, allow_false, out))
+		return true;
+	if (r->scratch.over == TMPL_OVER_VALUE)
+		return render_fail(r, "a value grew past", (size_t) TMPL_MAX_OUTPUT);
+	return render_fail(r, "the filters produced more than", (size_t) TMPL_MAX_WORK);
+}
+
+/*
+ * Print a value as Liquid's Variable#render_obj_to_output does: an array as
+ * its elements one after the other (nested arrays too, nil as nothing),
+ * anything else as its text.  An array whose elements the resolver did
+ * not list prints as its text.
+ */
+static bool
+emit_value(TmplRender *r, const TmplValue *v)
+{
+	const char *s;
+	size_t		n;
+
+	if (v->kind == TMPL_ARRAY && (v->items != NULL || v->nitems == 0))
+	{
+		ts_check_stack();
+		for (int i = 0; i < v->nitems; i++)
+			if (!emit_value(r, &v->items[i]))
+				return false;
+		return true;
+	}
+	tmpl_value_text(v, &s, &n);
+	return emit(r, s, n);
+}
+
 /* Render {{ value | filters }}. */
 static bool
 render_output(TmplRender *r, const TmplNode *node)
 {
 	TmplValue	v;
-	const char *s;
-	size_t		n;
 
-	tmpl_eval_operand(r, &node->expr, &v);
+	eval_operand(r, &node->expr, &v);
 	for (const TmplFilter *f = node->filters; f != NULL; f = f->next)
 	{
 		TmplValue	next;
 
-		if (!tmpl_filter_apply(r, f, &v, &next))
+		if (!run_filter(r, f, &v, &next))
 			return false;
 		v = next;
 	}
-	tmpl_value_text(&v, &s, &n);
-	return emit(r, s, n);
+	return emit_value(r, &v);
 }
 
 /* Render a list of nodes (recursing into the chosen arm of each if). */
@@ -501,11 +489,9 @@ tmpl_render(const Tmpl *t, TmplResolver resolve, void *ctx, TsBuf *out, TsError 
 	r.ctx = ctx;
 	r.out = out;
 	r.err = err;
-	tsbuf_init(&r.scratch[0]);
-	tsbuf_init(&r.scratch[1]);
+	tmpl_scratch_init(&r.scratch);
 	ok = render_nodes(&r, t->body);
-	tsbuf_free(&r.scratch[0]);
-	tsbuf_free(&r.scratch[1]);
+	tmpl_scratch_free(&r.scratch);
 	while (r.kept != NULL)
 	{
 		Kept	   *next = r.kept->next;

@@ -172,7 +172,7 @@ textseq_provider_lookup(PG_FUNCTION_ARGS)
 	lk.from = arg_text(fcinfo, 5);
 	lk.body = arg_text(fcinfo, 6);
 	lk.claimed_at_unix = PG_ARGISNULL(7) ? 0 : (int64_t) timestamptz_to_time_t(PG_GETARG_TIMESTAMPTZ(7));
-	ts_http_lookup_batch(probe_http, &lk, 1, &cfg);
+	ts_http_lookup_batch(probe_http, &lk, 1, &cfg, probe_interrupted);
 	CHECK_FOR_INTERRUPTS();
 
 	InitMaterializedSRF(fcinfo, 0);

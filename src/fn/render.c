@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -25,6 +26,8 @@
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(textseq_render_template);
+PG_FUNCTION_INFO_V1(textseq_render_try);
+PG_FUNCTION_INFO_V1(textseq_render_problem);
 PG_FUNCTION_INFO_V1(textseq_render_check);
 PG_FUNCTION_INFO_V1(textseq_render_validate);
 PG_FUNCTION_INFO_V1(textseq_render_cache_stats);
@@ -98,19 +101,23 @@ report_problem(const TsError *e)
 static void
 value_from_jsonb(const JsonbValue *jv, TmplValue *out, bool with_items);
 
-/* The elements of a jsonb array, one level deep. */
+/*
+ * The elements of a jsonb array, nested arrays' elements too (an array
+ * prints as its elements one after the other, as in Liquid).
+ */
 static void
 array_items(JsonbContainer *c, TmplValue *out)
 {
 	int			n = JsonContainerSize(c);
 	TmplValue  *items = palloc0(sizeof(TmplValue) * Max(n, 1));
 
+	check_stack_depth();
 	for (int i = 0; i < n; i++)
 	{
 		JsonbValue *el = getIthJsonbValueFromContainer(c, i);
 
 		if (el != NULL)
-			value_from_jsonb(el, &items[i], false);
+			value_from_jsonb(el, &items[i], true);
 	}
 	out->items = items;
 }
@@ -180,40 +187,67 @@ typedef struct JsonbDoc
 	JsonbContainer *root;
 	const char *memo_name;
 	int			memo_len;
+	TmplSegKind memo_kind;
 	JsonbContainer *memo;		/* the container under memo_name, NULL if none */
 } JsonbDoc;
 
-/* Look one segment up in a container: an object key, or an index into an array. */
+/* An array element by index, negative counting from the end (NULL when out of range). */
+static JsonbValue *
+jsonb_element(JsonbContainer *c, long long index)
+{
+	long long	n = JsonContainerSize(c);
+
+	if (index < 0)
+		index += n;
+	if (index < 0 || index >= n)
+		return NULL;
+	return getIthJsonbValueFromContainer(c, (uint32) index);
+}
+
+/*
+ * Look one step up in a container: .name and ["key"] are object keys, and
+ * .0 and [0] array indexes; ["0"] is no index and [0] no key, as in Liquid.
+ */
 static JsonbValue *
 jsonb_step(JsonbContainer *c, const TmplSeg *seg, JsonbValue *buf)
 {
-	if (JsonContainerIsObject(c))
+	bool		array = JsonContainerIsArray(c) && !JsonContainerIsScalar(c);
+
+	if (JsonContainerIsObject(c) && seg->kind != TMPL_SEG_INDEX)
 		return getKeyJsonValueFromContainer(c, seg->name, seg->len, buf);
-	if (JsonContainerIsArray(c) && !JsonContainerIsScalar(c) && segment_index(seg) >= 0)
-		return getIthJsonbValueFromContainer(c, (uint32) segment_index(seg));
+	if (array && seg->kind == TMPL_SEG_INDEX)
+		return jsonb_element(c, seg->index);
+	if (array && seg->kind == TMPL_SEG_NAME && segment_index(seg) >= 0)
+		return jsonb_element(c, segment_index(seg));
 	return NULL;
 }
 
-/* The container under the first segment, remembered from the previous lookup. */
+/* The container under the first step, remembered from the previous lookup. */
 static JsonbContainer *
 jsonb_first(JsonbDoc *doc, const TmplSeg *seg)
 {
 	JsonbValue	buf,
 			   *v;
 
-	if (doc->memo_name != NULL && doc->memo_len == seg->len &&
+	if (seg->kind == TMPL_SEG_INDEX)
+	{
+		v = jsonb_step(doc->root, seg, &buf);
+		return v != NULL && v->type == jbvBinary ? v->val.binary.data : NULL;
+	}
+	if (doc->memo_name != NULL && doc->memo_kind == seg->kind && doc->memo_len == seg->len &&
 		memcmp(doc->memo_name, seg->name, seg->len) == 0)
 		return doc->memo;
 	v = jsonb_step(doc->root, seg, &buf);
 	doc->memo_name = seg->name;
 	doc->memo_len = seg->len;
+	doc->memo_kind = seg->kind;
 	doc->memo = v != NULL && v->type == jbvBinary ? v->val.binary.data : NULL;
 	return doc->memo;
 }
 
 /*
- * The template core's resolver over a jsonb document: each segment is an
- * object key (or an array index), walking nested objects.
+ * The template core's resolver over a jsonb document: each step is an
+ * object key or an array index, walking nested containers.
  */
 static bool
 jsonb_resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
@@ -251,41 +285,81 @@ jsonb_resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 }
 
 /*
- * textseq.render(template text, data jsonb) RETURNS text
- *
- * The text is rendered straight into the result varlena (VARHDRSZ bytes
- * are reserved up front), saving a copy per row.
+ * Render template with data, or return NULL with err set.  The text is
+ * rendered straight into the result varlena (VARHDRSZ bytes are reserved up
+ * front), saving a copy per row.  The caller's fn_extra keeps the cache hint.
  */
-Datum
-textseq_render_template(PG_FUNCTION_ARGS)
+static text *
+render_text(FunctionCallInfo fcinfo, text *tpl, Jsonb *data, TsError *err)
 {
-	text	   *tpl = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *data = PG_GETARG_JSONB_P(1);
 	RenderCacheHint *hint = fcinfo->flinfo->fn_extra;
-	JsonbDoc	doc = {&data->root, NULL, 0, NULL};
-	TsError		err;
+	JsonbDoc	doc = {&data->root, NULL, 0, TMPL_SEG_NAME, NULL};
 	TsBuf		out;
 	bool		owned;
+	bool		ok;
 	const Tmpl *t;
-	text	   *result;
 
 	if (hint == NULL)
 		hint = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RenderCacheHint));
-	t = render_cache_get(VARDATA_ANY(tpl), VARSIZE_ANY_EXHDR(tpl), &err, &owned, hint);
+	t = render_cache_get(VARDATA_ANY(tpl), VARSIZE_ANY_EXHDR(tpl), err, &owned, hint);
 	if (t == NULL)
-		report_problem(&err);
+		return NULL;
 	tsbuf_init(&out);
 	out.cap = VARHDRSZ + VARSIZE_ANY_EXHDR(tpl) + 64;
 	out.data = palloc(out.cap);
 	out.len = VARHDRSZ;
-	if (!tmpl_render(t, jsonb_resolve, &doc, &out, &err))
-		report_problem(&err);
-	result = (text *) out.data;
-	SET_VARSIZE(result, out.len);
+	ok = tmpl_render(t, jsonb_resolve, &doc, &out, err);
 	if (owned)
 		tmpl_free((Tmpl *) t);
+	if (!ok)
+		return NULL;
+	SET_VARSIZE(out.data, out.len);
+	return (text *) out.data;
+}
+
+/* textseq.render(template text, data jsonb) RETURNS text */
+Datum
+textseq_render_template(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+	text	   *result = render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err);
+
+	if (result == NULL)
+		report_problem(&err);
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * textseq._try_render(template text, data jsonb) RETURNS text: render, but
+ * NULL instead of an error (the claim gives that message its own verdict).
+ */
+Datum
+textseq_render_try(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+	text	   *result = render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err);
+
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * textseq._render_problem(template text, data jsonb) RETURNS text: why
+ * render() fails for these arguments ("<message>: line L, column C: <what>"),
+ * or NULL when it does not.
+ */
+Datum
+textseq_render_problem(PG_FUNCTION_ARGS)
+{
+	TsError		err;
+
+	if (render_text(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_JSONB_P(1), &err) != NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s: line %d, column %d: %s",
+											  problem_errmsg(err.code), err.line,
+											  err.column, err.message)));
 }
 
 /* Problems of one template_check call, gathered before sorting. */
@@ -312,7 +386,11 @@ check_add(CheckState *cs)
 	return &cs->items[cs->count++];
 }
 
-/* A path lead.<x>...: is <x> a column of the lead table?  Records a problem if not. */
+/*
+ * A path lead.<x>... or lead["<x>"]...: is <x> a column of the lead table?
+ * Records a problem if not.  lead[field] cannot be checked: its key is
+ * known only when rendering.
+ */
 static void
 check_lead_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
 {
@@ -320,7 +398,9 @@ check_lead_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
 	char	   *column;
 	AttrNumber	attnum;
 
-	if (nsegs < 2 || segs[0].len != 4 || memcmp(segs[0].name, "lead", 4) != 0)
+	if (nsegs < 2 || segs[0].kind == TMPL_SEG_EXPR || segs[0].kind == TMPL_SEG_INDEX ||
+		segs[0].len != 4 || memcmp(segs[0].name, "lead", 4) != 0 ||
+		(segs[1].kind != TMPL_SEG_NAME && segs[1].kind != TMPL_SEG_KEY))
 		return;
 	column = pnstrdup(segs[1].name, segs[1].len);
 	attnum = get_attnum(cs->relid, column);
@@ -331,7 +411,7 @@ check_lead_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
 		/* clip on a character boundary: the message must stay valid text */
 		column[pg_mbcliplen(column, segs[1].len, NAMEDATALEN)] = '\0';
 		ts_error_set(check_add(cs), RENDER_ERR_UNKNOWN_FIELD, cs->src, cs->len,
-					 offset + 5, "lead field \"%s\" is not a column of %s",
+					 segs[1].offset, "lead field \"%s\" is not a column of %s",
 					 column, rel ? rel : "the lead table");
 	}
 	pfree(column);

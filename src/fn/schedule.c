@@ -11,6 +11,10 @@
  * table's statement trigger, textseq_schedule_rules_changed, raises that
  * invalidation for data changes, which do not raise one by themselves).
  * The per-call path runs no query: it is called per message by the claim.
+ * A problem with one call's arguments (an unknown zone, too many zones, a
+ * bad weekday, a failed search) is an ArgProblem: the public functions
+ * raise it, the claim's _try_ forms return -infinity and _schedule_problem
+ * tells why, so one bad phone row cannot fail a whole batch.
  *
  * Must not: do the window arithmetic itself (that is the core's), or
  * read tables on the per-call path.
@@ -39,7 +43,11 @@
 #include "core/sched_core.h"
 
 PG_FUNCTION_INFO_V1(textseq_schedule_next_send);
+PG_FUNCTION_INFO_V1(textseq_schedule_next_send_try);
 PG_FUNCTION_INFO_V1(textseq_schedule_window_close);
+PG_FUNCTION_INFO_V1(textseq_schedule_window_close_try);
+PG_FUNCTION_INFO_V1(textseq_schedule_problem);
+PG_FUNCTION_INFO_V1(textseq_schedule_zones_problem);
 PG_FUNCTION_INFO_V1(textseq_schedule_rules_changed);
 
 #define HORIZON_DAYS	14
@@ -62,6 +70,22 @@ typedef struct RegionRules
 	SqRule	   *rules;
 	int			nrules;
 } RegionRules;
+
+/* What is wrong with one call's arguments (sqlstate 0: nothing). */
+typedef struct ArgProblem
+{
+	int			sqlstate;
+	char		message[128];	/* short lower-case primary message */
+	char		detail[320];	/* a full sentence */
+} ArgProblem;
+
+/* How a search ended. */
+typedef enum SearchResult
+{
+	SEARCH_FOUND,				/* *out holds the instant */
+	SEARCH_NONE,				/* the SQL result is NULL */
+	SEARCH_PROBLEM				/* ArgProblem set */
+} SearchResult;
 
 /* A cached zone-name lookup. */
 typedef struct TzSlot
@@ -104,9 +128,28 @@ time_secs(TimeADT t, bool round_up)
 	return (int32) Min(s, SQ_DAY_SECS);
 }
 
+/* Set a problem (the first one found wins). */
+static void
+problem_set(ArgProblem *p, int sqlstate, const char *message, const char *detail)
+{
+	if (p->sqlstate != 0)
+		return;
+	p->sqlstate = sqlstate;
+	strlcpy(p->message, message, sizeof(p->message));
+	strlcpy(p->detail, detail, sizeof(p->detail));
+}
+
+/* Raise a problem as an error. */
+static void
+problem_raise(const ArgProblem *p)
+{
+	ereport(ERROR,
+			(errcode(p->sqlstate), errmsg("%s", p->message), errdetail("%s", p->detail)));
+}
+
 /* Weekday bit mask of an int[] of 0..6; what names the array in messages. */
 static uint8
-days_mask(ArrayType *arr, const char *what)
+days_mask(ArrayType *arr, const char *what, ArgProblem *p)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -119,11 +162,12 @@ days_mask(ArrayType *arr, const char *what)
 		int32		d = nulls[i] ? -1 : DatumGetInt32(elems[i]);
 
 		if (d < 0 || d > 6)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid weekday in %s", what),
-					 errdetail("Element %d is %s; weekdays are 0 (Sunday) to 6 (Saturday).",
-							   i + 1, nulls[i] ? "null" : psprintf("%d", d))));
+		{
+			problem_set(p, ERRCODE_INVALID_PARAMETER_VALUE, psprintf("invalid weekday in %s", what),
+						psprintf("Element %d is %s; weekdays are 0 (Sunday) to 6 (Saturday).",
+								 i + 1, nulls[i] ? "null" : psprintf("%d", d)));
+			return 0;
+		}
 		mask |= (uint8) (1u << d);
 	}
 	return mask;
@@ -137,8 +181,13 @@ rule_from_tuple(HeapTuple tup, TupleDesc desc, RuleRow *row)
 	Datum		d;
 	SqRule	   *r = &row->rule;
 
+	ArgProblem	p = {0};
+
 	row->region = MemoryContextStrdup(rule_cxt, TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull)));
-	r->days = days_mask(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull)), "quiet_rule.days");
+	/* the table's CHECK keeps bad weekdays out; the rules are shared, so raise */
+	r->days = days_mask(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull)), "quiet_rule.days", &p);
+	if (p.sqlstate != 0)
+		problem_raise(&p);
 	d = SPI_getbinval(tup, desc, 3, &isnull);
 	r->start = isnull ? 0 : time_secs(DatumGetTimeADT(d), true);
 	d = SPI_getbinval(tup, desc, 4, &isnull);
@@ -313,9 +362,9 @@ glue_day_spans(void *ctx, int64_t day, int wday, SqSpan *spans)
 	return sq_plan_day_spans(&((GlueCtx *) ctx)->plan, day, wday, spans);
 }
 
-/* Resolve the zones array into g->zones (deduplicated); returns the count. */
+/* Resolve the zones array into zones[] (deduplicated); returns the count, -1 with a problem. */
 static int
-resolve_zones(ArrayType *arr, GlueCtx *g)
+resolve_zones(ArrayType *arr, pg_tz **zones, ArgProblem *p)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -334,41 +383,49 @@ resolve_zones(ArrayType *arr, GlueCtx *g)
 		name = DatumGetTextPP(elems[i]);
 		tz = zone_lookup(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 		if (tz == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("time zone \"%s\" not recognized", text_to_cstring(name)),
-					 errdetail("Element %d of the zones array is not an IANA time zone name.", i + 1)));
+		{
+			problem_set(p, ERRCODE_INVALID_PARAMETER_VALUE,
+						psprintf("time zone \"%s\" not recognized",
+								 pnstrdup(VARDATA_ANY(name), Min(VARSIZE_ANY_EXHDR(name), 64))),
+						psprintf("Element %d of the zones array is not an IANA time zone name.", i + 1));
+			return -1;
+		}
 		for (int j = 0; j < nz && !dup; j++)
-			dup = (g->zones[j] == tz);
+			dup = (zones[j] == tz);
 		if (dup)
 			continue;
 		if (nz == SQ_MAX_ZONES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many time zones"),
-					 errdetail("Element %d is zone number %d; at most %d are allowed.",
-							   i + 1, nz + 1, SQ_MAX_ZONES)));
-		g->zones[nz++] = tz;
+		{
+			problem_set(p, ERRCODE_PROGRAM_LIMIT_EXCEEDED, "too many time zones",
+						psprintf("Element %d is zone number %d; at most %d are allowed.",
+								 i + 1, nz + 1, SQ_MAX_ZONES));
+			return -1;
+		}
+		zones[nz++] = tz;
 	}
 	return nz;
 }
 
 /*
  * The search of arguments 2-6 (zones, region, window_start, window_end,
- * window_days) of next_send_time and window_closes_at; false when no zone
- * is known.
+ * window_days) of next_send_time and window_closes_at: SEARCH_NONE when no
+ * zone is known, SEARCH_PROBLEM when an argument is bad.
  */
-static bool
-search_from_args(FunctionCallInfo fcinfo, GlueCtx *g, SqQuery *q)
+static SearchResult
+search_from_args(FunctionCallInfo fcinfo, GlueCtx *g, SqQuery *q, ArgProblem *p)
 {
 	RegionRules rr;
 
-	q->nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), g);
+	q->nzones = resolve_zones(PG_GETARG_ARRAYTYPE_P(1), g->zones, p);
+	if (q->nzones < 0)
+		return SEARCH_PROBLEM;
 	if (q->nzones == 0)
-		return false;
+		return SEARCH_NONE;
 	g->plan.nwindow = sq_window_spans(time_secs(PG_GETARG_TIMEADT(3), true),
 									  time_secs(PG_GETARG_TIMEADT(4), false), g->plan.window);
-	g->plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days");
+	g->plan.days = days_mask(PG_GETARG_ARRAYTYPE_P(5), "window_days", p);
+	if (p->sqlstate != 0)
+		return SEARCH_PROBLEM;
 	rr = region_rules(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	g->plan.rules = rr.rules;
 	g->plan.nrules = rr.nrules;
@@ -376,18 +433,61 @@ search_from_args(FunctionCallInfo fcinfo, GlueCtx *g, SqQuery *q)
 	q->to_local = glue_to_local;
 	q->day_spans = glue_day_spans;
 	q->ctx = g;
-	return true;
+	return SEARCH_FOUND;
 }
 
-/* Raise a core error (none of them is the caller's mistake). */
+/* A core error as a problem (none of them is the caller's mistake). */
 static void
-report_core_error(const TsError *err)
+core_problem(const TsError *err, ArgProblem *p)
 {
-	ereport(ERROR,
-			(errcode(err->code == SQ_ERR_ZONE ? ERRCODE_DATETIME_VALUE_OUT_OF_RANGE
-					 : ERRCODE_INTERNAL_ERROR),
-			 errmsg("send-window search failed"),
-			 errdetail("The schedule core reported: %s.", err->message)));
+	problem_set(p, err->code == SQ_ERR_ZONE ? ERRCODE_DATETIME_VALUE_OUT_OF_RANGE
+				: ERRCODE_INTERNAL_ERROR, "send-window search failed",
+				psprintf("The schedule core reported: %s.", err->message));
+}
+
+/*
+ * The search of next_send_time: the earliest instant >= due inside the
+ * window in every zone; SEARCH_NONE when there is none within 14 days (or
+ * no zone is known).
+ */
+static SearchResult
+next_send(FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p)
+{
+	TimestampTz due;
+	GlueCtx		g;
+	SqQuery		q;
+	TsError		err;
+	int64_t		due_secs;
+	int64_t		result;
+	SearchResult r;
+
+	for (int i = 0; i < 6; i++)
+		if (i != 2 && PG_ARGISNULL(i))
+			return SEARCH_NONE;
+	due = PG_GETARG_TIMESTAMPTZ(0);
+	if (TIMESTAMP_NOT_FINITE(due))
+	{
+		problem_set(p, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "due time must be finite",
+					psprintf("The first argument is %s.", TIMESTAMP_IS_NOBEGIN(due) ? "-infinity" : "infinity"));
+		return SEARCH_PROBLEM;
+	}
+	if ((r = search_from_args(fcinfo, &g, &q, p)) != SEARCH_FOUND)
+		return r;
+	due_secs = sq_floor_div(due, USECS_PER_SEC) + UNIX_EPOCH_SECS;
+	if (!sq_next_send(&q, due_secs, &result, &err))
+	{
+		if (err.code == SQ_OK)
+			return SEARCH_NONE;
+		core_problem(&err, p);
+		return SEARCH_PROBLEM;
+	}
+	if (result == due_secs)
+		*out = due;				/* inside already: keep the microseconds */
+	else if (result - UNIX_EPOCH_SECS > (END_TIMESTAMP / USECS_PER_SEC) - 1)
+		return SEARCH_NONE;		/* the opening lies past the end of timestamptz */
+	else
+		*out = (TimestampTz) (result - UNIX_EPOCH_SECS) * USECS_PER_SEC;
+	return SEARCH_FOUND;
 }
 
 /*
@@ -398,36 +498,37 @@ report_core_error(const TsError *err)
 Datum
 textseq_schedule_next_send(PG_FUNCTION_ARGS)
 {
-	TimestampTz due;
-	GlueCtx		g;
-	SqQuery		q;
-	TsError		err;
-	int64_t		due_secs;
-	int64_t		result;
+	ArgProblem	p = {0};
+	TimestampTz out;
 
-	for (int i = 0; i < 6; i++)
-		if (i != 2 && PG_ARGISNULL(i))
-			PG_RETURN_NULL();
-	due = PG_GETARG_TIMESTAMPTZ(0);
-	if (TIMESTAMP_NOT_FINITE(due))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("due time must be finite"),
-				 errdetail("The first argument is %s.", TIMESTAMP_IS_NOBEGIN(due) ? "-infinity" : "infinity")));
-	if (!search_from_args(fcinfo, &g, &q))
-		PG_RETURN_NULL();
-	due_secs = sq_floor_div(due, USECS_PER_SEC) + UNIX_EPOCH_SECS;
-	if (!sq_next_send(&q, due_secs, &result, &err))
+	switch (next_send(fcinfo, &out, &p))
 	{
-		if (err.code != SQ_OK)
-			report_core_error(&err);
-		PG_RETURN_NULL();
+		case SEARCH_FOUND:
+			PG_RETURN_TIMESTAMPTZ(out);
+		case SEARCH_NONE:
+			PG_RETURN_NULL();
+		default:
+			problem_raise(&p);
 	}
-	if (result == due_secs)
-		PG_RETURN_TIMESTAMPTZ(due);		/* inside already: keep the microseconds */
-	if (result - UNIX_EPOCH_SECS > (END_TIMESTAMP / USECS_PER_SEC) - 1)
-		PG_RETURN_NULL();		/* the opening lies past the end of timestamptz */
-	PG_RETURN_TIMESTAMPTZ((TimestampTz) (result - UNIX_EPOCH_SECS) * USECS_PER_SEC);
+	PG_RETURN_NULL();			/* not reached */
+}
+
+/* textseq._try_next_send_time(...): next_send_time, but -infinity instead of an error. */
+Datum
+textseq_schedule_next_send_try(PG_FUNCTION_ARGS)
+{
+	ArgProblem	p = {0};
+	TimestampTz out;
+
+	switch (next_send(fcinfo, &out, &p))
+	{
+		case SEARCH_FOUND:
+			PG_RETURN_TIMESTAMPTZ(out);
+		case SEARCH_NONE:
+			PG_RETURN_NULL();
+		default:
+			PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
+	}
 }
 
 /*
@@ -449,15 +550,12 @@ textseq_schedule_rules_changed(PG_FUNCTION_ARGS)
 }
 
 /*
- * textseq.window_closes_at(at, zones, region, window_start, window_end,
- * window_days, until): when the window that is open at `at` closes (the
- * first instant some zone is outside), capped at `until`; `at` when it is
- * not open at `at`; NULL when no zone is known.  The claim sends this to the
- * provider as the message's validity, so a queued text never goes out after
- * the window closes.
+ * The search of window_closes_at: when the window that is open at `at`
+ * closes (the first instant some zone is outside), capped at `until`; `at`
+ * when it is not open at `at`; SEARCH_NONE when no zone is known.
  */
-Datum
-textseq_schedule_window_close(PG_FUNCTION_ARGS)
+static SearchResult
+window_close(FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p)
 {
 	TimestampTz at;
 	TimestampTz until;
@@ -467,29 +565,114 @@ textseq_schedule_window_close(PG_FUNCTION_ARGS)
 	int64_t		at_secs;
 	int64_t		until_secs;
 	int64_t		result;
+	SearchResult r;
 
 	for (int i = 0; i < 7; i++)
 		if (i != 2 && PG_ARGISNULL(i))
-			PG_RETURN_NULL();
+			return SEARCH_NONE;
 	at = PG_GETARG_TIMESTAMPTZ(0);
 	until = PG_GETARG_TIMESTAMPTZ(6);
 	if (TIMESTAMP_NOT_FINITE(at) || TIMESTAMP_NOT_FINITE(until))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("window close times must be finite")));
+	{
+		problem_set(p, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "window close times must be finite",
+					psprintf("The %s is infinite.", TIMESTAMP_NOT_FINITE(at) ? "start" : "cap"));
+		return SEARCH_PROBLEM;
+	}
+	*out = until;
 	if (until <= at)
-		PG_RETURN_TIMESTAMPTZ(until);
-	if (!search_from_args(fcinfo, &g, &q))
-		PG_RETURN_NULL();
+		return SEARCH_FOUND;
+	if ((r = search_from_args(fcinfo, &g, &q, p)) != SEARCH_FOUND)
+		return r;
 	at_secs = sq_floor_div(at, USECS_PER_SEC) + UNIX_EPOCH_SECS;
 	until_secs = sq_floor_div(until, USECS_PER_SEC) + UNIX_EPOCH_SECS;
 	if (until_secs - at_secs > (int64_t) HORIZON_DAYS * SQ_DAY_SECS)
 		until_secs = at_secs + (int64_t) HORIZON_DAYS * SQ_DAY_SECS;
 	if (!sq_window_close(&q, at_secs, until_secs, &result, &err))
-		report_core_error(&err);
+	{
+		core_problem(&err, p);
+		return SEARCH_PROBLEM;
+	}
 	if (result >= until_secs && until_secs - at_secs < (int64_t) HORIZON_DAYS * SQ_DAY_SECS)
-		PG_RETURN_TIMESTAMPTZ(until);	/* open until then: keep the microseconds */
-	if (result <= at_secs)
-		PG_RETURN_TIMESTAMPTZ(at);
-	PG_RETURN_TIMESTAMPTZ((TimestampTz) (result - UNIX_EPOCH_SECS) * USECS_PER_SEC);
+		*out = until;			/* open until then: keep the microseconds */
+	else if (result <= at_secs)
+		*out = at;
+	else
+		*out = (TimestampTz) (result - UNIX_EPOCH_SECS) * USECS_PER_SEC;
+	return SEARCH_FOUND;
+}
+
+/*
+ * textseq.window_closes_at(at, zones, region, window_start, window_end,
+ * window_days, until): see window_close().  The claim sends this to the
+ * provider as the message's validity, so a queued text never goes out after
+ * the window closes.
+ */
+Datum
+textseq_schedule_window_close(PG_FUNCTION_ARGS)
+{
+	ArgProblem	p = {0};
+	TimestampTz out;
+
+	switch (window_close(fcinfo, &out, &p))
+	{
+		case SEARCH_FOUND:
+			PG_RETURN_TIMESTAMPTZ(out);
+		case SEARCH_NONE:
+			PG_RETURN_NULL();
+		default:
+			problem_raise(&p);
+	}
+	PG_RETURN_NULL();			/* not reached */
+}
+
+/* textseq._try_window_closes_at(...): window_closes_at, but -infinity instead of an error. */
+Datum
+textseq_schedule_window_close_try(PG_FUNCTION_ARGS)
+{
+	ArgProblem	p = {0};
+	TimestampTz out;
+
+	switch (window_close(fcinfo, &out, &p))
+	{
+		case SEARCH_FOUND:
+			PG_RETURN_TIMESTAMPTZ(out);
+		case SEARCH_NONE:
+			PG_RETURN_NULL();
+		default:
+			PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
+	}
+}
+
+/*
+ * textseq._schedule_problem(at, zones, region, window_start, window_end,
+ * window_days, until): why next_send_time(at, ...) (until NULL) or
+ * window_closes_at(at, ..., until) fails ("<message>: <detail>"), or NULL
+ * when it does not.
+ */
+Datum
+textseq_schedule_problem(PG_FUNCTION_ARGS)
+{
+	ArgProblem	p = {0};
+	TimestampTz out;
+	SearchResult r = PG_ARGISNULL(6) ? next_send(fcinfo, &out, &p) : window_close(fcinfo, &out, &p);
+
+	if (r != SEARCH_PROBLEM)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s: %s", p.message, p.detail)));
+}
+
+/*
+ * textseq._zones_problem(zones text[]): why the claim could not use these
+ * zones (a name it does not know, too many), or NULL; checked when a phone
+ * row is written, with the same lookup the claim uses.
+ */
+Datum
+textseq_schedule_zones_problem(PG_FUNCTION_ARGS)
+{
+	ArgProblem	p = {0};
+	pg_tz	   *zones[SQ_MAX_ZONES];
+
+	if (resolve_zones(PG_GETARG_ARRAYTYPE_P(0), zones, &p) >= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s: %s", p.message, p.detail)));
 }

@@ -1,84 +1,46 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *	  The provider transport of the dispatch worker: a batch of sends or
- *	  reconciliation lookups run concurrently over libcurl's multi interface,
- *	  each answer classified by the outcome core (core/outcome.h).
+ *	  The provider transport of the dispatch worker: one curl multi handle,
+ *	  a pool of slots (easy handles with their buffers), and the send batch:
+ *	  creates run concurrently, each answer classified by the outcome core
+ *	  (core/outcome.h).  Reconciliation list pages (http_lookup.c) run in
+ *	  the same multi handle at the same time.
  *
- * One TsHttp per process (never in shared memory).  It owns a curl multi
- * handle (whose connection cache keeps provider connections alive across
- * batches) and a pool of slots, each an easy handle with its buffers,
- * reused request after request; all of it lives in a private memory
+ * One TsHttp per process (never in shared memory).  The multi handle's
+ * connection cache keeps provider connections alive across batches; slots
+ * are reused request after request; all of it lives in a private memory
  * context under TopMemoryContext.
  *
  * Must not: touch SPI, snapshots or transactions; call CHECK_FOR_INTERRUPTS;
- * sleep.  curl callbacks must not ereport or palloc in a way that can throw
- * (they run inside libcurl: a longjmp out of them would corrupt it), so
- * they only copy bytes and allocate with MCXT_ALLOC_NO_OOM.
+ * sleep except in curl_multi_poll (at most HTTP_POLL_MS at a time, so the
+ * caller's interrupted() is asked often).  curl callbacks must not ereport
+ * or palloc in a way that can throw (they run inside libcurl: a longjmp out
+ * of them would corrupt it), so they only copy bytes and allocate with
+ * MCXT_ALLOC_NO_OOM.
  *
  * The safety rule: a failed create counts as TS_TR_NOT_CONNECTED only when
  * curl wrote not one byte of the request (CURLINFO_REQUEST_SIZE == 0) and
  * failed in a phase before sending (DNS, connect, connect timeout, TLS, bad
  * URL); anything else that fails is TS_TR_AFTER_SEND and gets reconciled.
+ * A create abandoned at shutdown follows the same rule.
+ *
+ * Text that reaches a column (error texts, provider ids, statuses) passes
+ * http_clean_text: valid UTF-8 (or ASCII for a database in another encoding),
+ * cut at a character boundary.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <curl/curl.h>
-
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
 #include "http_int.h"
 
 #define SLOTS_MAX 1024
 #define RESP_INITIAL 4096
-#define LOOKUP_MAX_PAGES 20
 #define RESPONSE_MAX (64 * 1024 * 1024)	/* well under MaxAllocSize: write_cb must not throw */
-#define LIST_RESPONSE_MIN (8 * 1024 * 1024)	/* a page of 1000 messages: ~1.5 MB */
-#define POLL_MS 50
-#define CLOCK_SKEW_S 300		/* listed messages older than claim - this do not match */
-
-typedef struct Slot
-{
-	CURL	   *easy;
-	MemoryContext cxt;
-	int			job;			/* index into the batch, -1 when free */
-	bool		lookup;			/* job is a TsLookup (else a TsSend) */
-	int			pages;			/* lookup: pages read so far */
-	StringInfoData url;
-	StringInfoData body;		/* request body (creates) */
-	size_t		body_off;		/* how much of body read_cb has handed to curl */
-	StringInfoData auth;		/* "Authorization: Bearer ..." (telnyx) */
-	StringInfoData idem;		/* "Idempotency-Key: ..." (telnyx) */
-	struct curl_slist hdrs[5];	/* our own nodes: no per-request malloc */
-	char	   *resp;			/* response body, NUL-terminated */
-	size_t		resp_len;
-	size_t		resp_cap;
-	size_t		resp_max;
-	bool		resp_bad;		/* cut (too large) or out of memory */
-	int			retry_after_ms; /* -1 = no Retry-After */
-	char		errbuf[CURL_ERROR_SIZE];
-} Slot;
-
-struct TsHttp
-{
-	MemoryContext cxt;
-	CURLM	   *multi;
-	int			nslots;
-	Slot	   *slots;
-	int		   *free_stack;
-	int			nfree;
-	int			active;
-};
-
-/* Batch being run, for the completion handlers. */
-typedef struct Batch
-{
-	TsSend	   *sends;
-	TsLookup   *lookups;
-	const TsHttpConfig *cfg;
-} Batch;
 
 static bool curl_ready = false;
 
@@ -91,7 +53,7 @@ static const TsHttpConfig default_config = {16, 5000, 30000, 65536};
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	Slot	   *s = userdata;
+	HttpSlot   *s = userdata;
 	size_t		n = size * nmemb;
 
 	if (s->resp_len + n > s->resp_max)
@@ -126,7 +88,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
-	Slot	   *s = userdata;
+	HttpSlot   *s = userdata;
 	size_t		n = size * nitems;
 	char		val[64];
 
@@ -165,6 +127,9 @@ ts_http_create(void)
 	cxt = AllocSetContextCreate(TopMemoryContext, "textseq http", ALLOCSET_DEFAULT_SIZES);
 	h = MemoryContextAllocZero(cxt, sizeof(TsHttp));
 	h->cxt = cxt;
+	h->ls.cxt = AllocSetContextCreate(cxt, "textseq lookups", ALLOCSET_DEFAULT_SIZES);
+	h->slots = MemoryContextAllocZero(cxt, SLOTS_MAX * sizeof(HttpSlot));
+	h->free_stack = MemoryContextAlloc(cxt, SLOTS_MAX * sizeof(int));
 	h->multi = curl_multi_init();
 	if (h->multi == NULL)
 	{
@@ -175,17 +140,15 @@ ts_http_create(void)
 	return h;
 }
 
-/* Destroy the HTTP state: easy handles, the multi handle, every buffer. */
+/* Destroy the HTTP state: transfers in flight, easy handles, the multi handle, buffers. */
 void
 ts_http_destroy(TsHttp *h)
 {
-	int			i;
-
 	if (h == NULL)
 		return;
-	for (i = 0; i < h->nslots; i++)
+	for (int i = 0; i < h->nslots; i++)
 	{
-		if (h->slots[i].job >= 0)
+		if (h->slots[i].kind != SLOT_FREE)
 			curl_multi_remove_handle(h->multi, h->slots[i].easy);
 		curl_easy_cleanup(h->slots[i].easy);
 	}
@@ -195,7 +158,7 @@ ts_http_destroy(TsHttp *h)
 
 /* Make one slot: an easy handle and its reusable buffers. */
 static void
-slot_init(TsHttp *h, Slot *s)
+slot_init(TsHttp *h, HttpSlot *s)
 {
 	MemoryContext old = MemoryContextSwitchTo(h->cxt);
 
@@ -205,6 +168,7 @@ slot_init(TsHttp *h, Slot *s)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("could not create a libcurl easy handle")));
 	s->cxt = h->cxt;
+	s->kind = SLOT_FREE;
 	s->job = -1;
 	initStringInfo(&s->url);
 	initStringInfo(&s->body);
@@ -215,39 +179,69 @@ slot_init(TsHttp *h, Slot *s)
 	MemoryContextSwitchTo(old);
 }
 
-/* Grow the slot pool to max_in_flight and size the connection cache. */
-static int
-http_prepare(TsHttp *h, const TsHttpConfig *cfg)
+/*
+ * Take max_in_flight from cfg: grow the slot pool to it and size the
+ * connection cache.  A smaller value (SIGHUP) only limits what starts next.
+ */
+void
+http_set_limit(TsHttp *h, const TsHttpConfig *cfg)
 {
 	int			want = cfg->max_in_flight < 1 ? 1 : Min(cfg->max_in_flight, SLOTS_MAX);
-	int			i;
 
-	if (h->slots == NULL)
+	h->limit = want;
+	if (want <= h->nslots)
+		return;
+	while (h->nslots < want)
 	{
-		h->slots = MemoryContextAllocZero(h->cxt, SLOTS_MAX * sizeof(Slot));
-		h->free_stack = MemoryContextAlloc(h->cxt, SLOTS_MAX * sizeof(int));
+		slot_init(h, &h->slots[h->nslots]);
+		h->free_stack[h->nfree++] = h->nslots;
+		h->nslots++;
 	}
-	if (want > h->nslots)
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long) Max(want, 8));
+}
+
+/* A free slot when fewer than limit transfers are in flight, else NULL. */
+HttpSlot *
+http_slot_take(TsHttp *h)
+{
+	if (h->active >= h->limit || h->nfree == 0)
+		return NULL;
+	return &h->slots[h->free_stack[--h->nfree]];
+}
+
+/* Put a set-up slot into the multi handle; false (slot back in the pool) if curl refuses. */
+bool
+http_slot_start(TsHttp *h, HttpSlot *s, HttpSlotKind kind, int job)
+{
+	if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
 	{
-		for (i = h->nslots; i < want; i++)
-		{
-			slot_init(h, &h->slots[i]);
-			h->nslots = i + 1;
-		}
-		curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long) Max(want, 8));
+		s->kind = SLOT_FREE;
+		s->job = -1;
+		h->free_stack[h->nfree++] = (int) (s - h->slots);
+		return false;
 	}
-	h->nfree = 0;
-	for (i = want - 1; i >= 0; i--)
-		h->free_stack[h->nfree++] = i;
-	h->active = 0;
-	return want;
+	s->kind = kind;
+	s->job = job;
+	h->active++;
+	return true;
+}
+
+/* Take a running slot out of the multi handle and back into the pool. */
+void
+http_slot_release(TsHttp *h, HttpSlot *s)
+{
+	curl_multi_remove_handle(h->multi, s->easy);
+	s->kind = SLOT_FREE;
+	s->job = -1;
+	h->free_stack[h->nfree++] = (int) (s - h->slots);
+	h->active--;
 }
 
 /* ---- one request ------------------------------------------------------------ */
 
 /* Reset a slot's easy handle and set what every request shares. */
-static void
-slot_begin(Slot *s, const TsHttpConfig *cfg, const char *url)
+void
+http_slot_begin(HttpSlot *s, const TsHttpConfig *cfg, const char *url)
 {
 	CURL	   *e = s->easy;
 
@@ -276,12 +270,10 @@ slot_begin(Slot *s, const TsHttpConfig *cfg, const char *url)
 }
 
 /* Link the slot's header nodes (n of them) into a list for curl. */
-static struct curl_slist *
-slot_headers(Slot *s, const char *const *lines, int n)
+struct curl_slist *
+http_slot_headers(HttpSlot *s, const char *const *lines, int n)
 {
-	int			i;
-
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
 		s->hdrs[i].data = (char *) lines[i];
 		s->hdrs[i].next = (i + 1 < n) ? &s->hdrs[i + 1] : NULL;
@@ -293,7 +285,7 @@ slot_headers(Slot *s, const char *const *lines, int n)
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
-	Slot	   *s = (Slot *) userdata;
+	HttpSlot   *s = (HttpSlot *) userdata;
 	size_t		room = size * nitems;
 	size_t		left = s->body.len - s->body_off;
 	size_t		n = Min(room, left);
@@ -305,7 +297,7 @@ read_cb(char *buf, size_t size, size_t nitems, void *userdata)
 
 /* Set up a create request on slot s for send d. */
 static void
-slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
+slot_setup_send(HttpSlot *s, const TsSend *d, const TsHttpConfig *cfg)
 {
 	const TsAccount *a = d->account;
 	bool		telnyx = strcmp(a->provider, "telnyx") == 0;
@@ -316,7 +308,7 @@ slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
 		http_build_telnyx_send(d, &s->url, &s->body);
 	else
 		http_build_twilio_send(d, &s->url, &s->body);
-	slot_begin(s, cfg, s->url.data);
+	http_slot_begin(s, cfg, s->url.data);
 	if (telnyx)
 	{
 		const char *lines[5];
@@ -333,14 +325,14 @@ slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
 		lines[2] = "Expect:";
 		lines[3] = s->auth.data;
 		lines[4] = s->idem.data;
-		hl = slot_headers(s, lines, 5);
+		hl = http_slot_headers(s, lines, 5);
 	}
 	else
 	{
 		const char *lines[3] = {"Content-Type: application/x-www-form-urlencoded",
 		"Accept: application/json", "Expect:"};
 
-		hl = slot_headers(s, lines, 3);
+		hl = http_slot_headers(s, lines, 3);
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, a->account_sid);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, a->secret ? a->secret : "");
@@ -362,53 +354,12 @@ slot_setup_send(Slot *s, const TsSend *d, const TsHttpConfig *cfg)
 	curl_easy_setopt(e, CURLOPT_READDATA, s);
 }
 
-/* Set up a list-page GET on slot s (s->url already built). */
-static void
-slot_setup_get(Slot *s, const TsLookup *l, const TsHttpConfig *cfg)
-{
-	const char *lines[1] = {"Accept: application/json"};
-
-	slot_begin(s, cfg, s->url.data);
-	s->resp_max = Max(s->resp_max, LIST_RESPONSE_MIN);
-	curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, slot_headers(s, lines, 1));
-	curl_easy_setopt(s->easy, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-	curl_easy_setopt(s->easy, CURLOPT_USERNAME, l->account->account_sid);
-	curl_easy_setopt(s->easy, CURLOPT_PASSWORD, l->account->secret ? l->account->secret : "");
-}
-
-/* Put a set-up slot into the multi handle; false (slot freed) if curl refuses. */
-static bool
-slot_start(TsHttp *h, Slot *s, int job, bool lookup)
-{
-	s->job = job;
-	s->lookup = lookup;
-	if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
-	{
-		s->job = -1;
-		h->free_stack[h->nfree++] = (int) (s - h->slots);
-		return false;
-	}
-	h->active++;
-	return true;
-}
-
-/* Take the slot out of the multi handle and back into the free pool. */
-static void
-slot_release(TsHttp *h, Slot *s)
-{
-	curl_multi_remove_handle(h->multi, s->easy);
-	s->job = -1;
-	h->free_stack[h->nfree++] = (int) (s - h->slots);
-	h->active--;
-}
-
 /*
  * Where the request got to.  Not connected needs both: curl wrote no byte of
  * the request, and it failed in a phase that comes before sending.
  */
 static TsTransport
-transport_of(const Slot *s, CURLcode rc, double t_connect)
+transport_of(const HttpSlot *s, CURLcode rc, double t_connect)
 {
 	long		request_size = -1;
 
@@ -438,7 +389,7 @@ transport_of(const Slot *s, CURLcode rc, double t_connect)
 
 /* Fill a send's error_text for a transport failure. */
 static void
-transport_text(TsSend *d, const Slot *s, TsTransport tr, CURLcode rc)
+transport_text(TsSend *d, const HttpSlot *s, TsTransport tr, CURLcode rc)
 {
 	const char *why = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
 
@@ -449,7 +400,7 @@ transport_text(TsSend *d, const Slot *s, TsTransport tr, CURLcode rc)
 
 /* Classify a finished create and fill the send's result fields. */
 static void
-finish_send(Slot *s, TsSend *d, CURLcode rc)
+finish_send(HttpSlot *s, TsSend *d, CURLcode rc)
 {
 	const char *provider = d->account->provider;
 	long		status = 0;
@@ -487,11 +438,78 @@ finish_send(Slot *s, TsSend *d, CURLcode rc)
 		d->retry_after_ms = s->retry_after_ms;
 }
 
-/* ---- the batch loop ----------------------------------------------------------- */
+/*
+ * Make text from the provider or curl fit for a text column, in place:
+ * valid UTF-8 (ill-formed bytes become U+FFFD) cut at a character boundary,
+ * or plain ASCII ('?' for the rest) when the database encoding is neither
+ * UTF-8 nor SQL_ASCII.  size is the buffer's, at most 256.
+ */
+void
+http_clean_text(char *s, size_t size)
+{
+	char		tmp[256];
+	int			enc = GetDatabaseEncoding();
 
-/* Run curl until at least one transfer finishes or POLL_MS passes; handle completions. */
+	Assert(size <= sizeof(tmp));
+	size = Min(size, sizeof(tmp));
+	ts_utf8_copy(tmp, size, s, strnlen(s, size), enc != PG_UTF8 && enc != PG_SQL_ASCII);
+	strlcpy(s, tmp, size);
+}
+
+/* Every text field of a finished send through http_clean_text. */
 static void
-multi_step(TsHttp *h, Batch *b, void (*done) (TsHttp *, Batch *, Slot *, CURLcode))
+clean_send(TsSend *d)
+{
+	http_clean_text(d->provider_id, sizeof(d->provider_id));
+	http_clean_text(d->error_text, sizeof(d->error_text));
+}
+
+/*
+ * A create abandoned at shutdown: not sent when curl wrote no byte of it,
+ * else it may have reached the provider (the outcome rules decide what that
+ * means: Twilio reconciles, Telnyx resends with its key).
+ */
+static void
+abort_send(HttpSlot *s, TsSend *d)
+{
+	long		request_size = -1;
+	curl_off_t	uploaded = -1;
+
+	if (curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &request_size) == CURLE_OK &&
+		curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK &&
+		request_size == 0 && uploaded == 0)
+	{
+		d->outcome = TS_OUT_NOT_SENT;
+		snprintf(d->error_text, sizeof(d->error_text),
+				 "interrupted by shutdown before the request was sent");
+		return;
+	}
+	d->outcome = outcome_classify(d->account->provider, TS_TR_AFTER_SEND, 0, NULL);
+	snprintf(d->error_text, sizeof(d->error_text),
+			 "interrupted by shutdown: request may have been sent");
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+/* Completion of a create: classify it, free the slot. */
+static void
+send_done(TsHttp *h, HttpSlot *s, CURLcode rc)
+{
+	TsSend	   *d = &h->sends[s->job];
+
+	finish_send(s, d, rc);
+	clean_send(d);
+	h->send_active--;
+	http_slot_release(h, s);
+}
+
+/*
+ * One step: let curl run, handle every finished transfer (creates and list
+ * pages), and when none finished wait up to wait_ms for activity.  Returns
+ * whether anything finished.
+ */
+bool
+http_step(TsHttp *h, int wait_ms)
 {
 	int			running = 0;
 	int			queued;
@@ -501,27 +519,23 @@ multi_step(TsHttp *h, Batch *b, void (*done) (TsHttp *, Batch *, Slot *, CURLcod
 	curl_multi_perform(h->multi, &running);
 	while ((m = curl_multi_info_read(h->multi, &queued)) != NULL)
 	{
-		Slot	   *s = NULL;
+		HttpSlot   *s = NULL;
+		CURLcode	rc = m->data.result;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &s);
-		if (s != NULL && s->job >= 0)
-		{
-			done(h, b, s, m->data.result);
-			any = true;
-		}
+		if (s == NULL || s->kind == SLOT_FREE)
+			continue;
+		if (s->kind == SLOT_SEND)
+			send_done(h, s, rc);
+		else
+			http_lookup_done(h, s, rc);
+		any = true;
 	}
-	if (!any && h->active > 0)
-		curl_multi_poll(h->multi, NULL, 0, POLL_MS, NULL);
-}
-
-/* Completion handler of creates. */
-static void
-send_done(TsHttp *h, Batch *b, Slot *s, CURLcode rc)
-{
-	finish_send(s, &b->sends[s->job], rc);
-	slot_release(h, s);
+	if (!any && h->active > 0 && wait_ms > 0)
+		curl_multi_poll(h->multi, NULL, 0, wait_ms, NULL);
+	return any;
 }
 
 /* Clear a send's result fields. */
@@ -538,179 +552,86 @@ send_clear(TsSend *d)
 	d->t_connect = d->t_start = d->t_total = 0;
 }
 
+/* Start sends from next on while slots are free; returns the new next. */
+static int
+start_sends(TsHttp *h, int next)
+{
+	while (next < h->nsends)
+	{
+		TsSend	   *d = &h->sends[next];
+		HttpSlot   *s;
+
+		if (!http_send_local(d))
+		{
+			if ((s = http_slot_take(h)) == NULL)
+				break;
+			slot_setup_send(s, d, h->send_cfg);
+			if (http_slot_start(h, s, SLOT_SEND, next))
+				h->send_active++;
+			else
+				snprintf(d->error_text, sizeof(d->error_text), "curl refused the request");
+		}
+		clean_send(d);
+		next++;
+	}
+	return next;
+}
+
+/* Shutdown: abandon every create in flight. */
+static void
+abort_sends(TsHttp *h)
+{
+	for (int i = 0; i < h->nslots; i++)
+	{
+		HttpSlot   *s = &h->slots[i];
+
+		if (s->kind != SLOT_SEND)
+			continue;
+		abort_send(s, &h->sends[s->job]);
+		h->send_active--;
+		http_slot_release(h, s);
+	}
+}
+
 /*
- * Send n messages concurrently (at most cfg->max_in_flight at a time) and
- * fill every TsSend's out fields.  Requests already in flight when
- * interrupted() turns true are finished (they may have left); the rest come
- * back as TS_OUT_NOT_SENT.
+ * Send n messages concurrently (at most cfg->max_in_flight at a time, list
+ * pages of a reconciliation set included) and fill every TsSend's out
+ * fields.  When interrupted() turns true everything in flight is abandoned.
  */
 void
 ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,
 				   bool (*interrupted) (void))
 {
-	Batch		b;
 	int			next = 0;
-	bool		stop = false;
-	int			i;
 
 	if (h == NULL || sends == NULL || n <= 0)
 		return;
 	if (cfg == NULL)
 		cfg = &default_config;
-	b.sends = sends;
-	b.lookups = NULL;
-	b.cfg = cfg;
-	http_prepare(h, cfg);
-	for (i = 0; i < n; i++)
+	http_set_limit(h, cfg);
+	for (int i = 0; i < n; i++)
 		send_clear(&sends[i]);
-	while (next < n || h->active > 0)
+	h->sends = sends;
+	h->nsends = n;
+	h->send_active = 0;
+	h->send_cfg = cfg;
+	for (;;)
 	{
-		while (!stop && next < n && h->nfree > 0)
-		{
-			TsSend	   *d = &sends[next];
-			Slot	   *s;
-
-			if (!http_send_local(d))
-			{
-				s = &h->slots[h->free_stack[--h->nfree]];
-				slot_setup_send(s, d, cfg);
-				if (!slot_start(h, s, next, false))
-					snprintf(d->error_text, sizeof(d->error_text), "curl refused the request");
-			}
-			next++;
-		}
-		if (h->active > 0)
-			multi_step(h, &b, send_done);
-		if (!stop && interrupted != NULL && interrupted())
-			stop = true;
-		if (stop && h->active == 0)
+		next = start_sends(h, next);
+		http_lookups_feed(h);
+		if (next >= n && h->send_active == 0)
 			break;
+		(void) http_step(h, HTTP_POLL_MS);
+		if (interrupted != NULL && interrupted())
+		{
+			(void) http_step(h, 0);	/* what has finished meanwhile counts */
+			abort_sends(h);
+			ts_http_lookups_abort(h);
+			break;
+		}
 	}
-	for (i = next; i < n; i++)
+	for (int i = next; i < n; i++)
 		snprintf(sends[i].error_text, sizeof(sends[i].error_text), "interrupted before sending");
-}
-
-/* ---- reconciliation lookups ---------------------------------------------------- */
-
-/* Does a listed message match the lookup (same To, From, body; not older than the claim)? */
-static bool
-listed_matches(const TsListedMessage *m, const TsLookup *l)
-{
-	if (m->body == NULL || strcmp(m->body, l->body) != 0 || strcmp(m->to, l->to) != 0)
-		return false;
-	if (l->from && l->from[0] && strcmp(m->from, l->from) != 0)
-		return false;
-	if (m->date_created != 0 && l->claimed_at_unix > 0 &&
-		m->date_created < l->claimed_at_unix - CLOCK_SKEW_S)
-		return false;
-	return true;
-}
-
-/* Completion handler of list pages: match, follow next_page_uri, or decide. */
-static void
-lookup_done(TsHttp *h, Batch *b, Slot *s, CURLcode rc)
-{
-	TsLookup   *l = &b->lookups[s->job];
-	long		status = 0;
-	TsListPage	pg;
-	TsError		err;
-	int			i;
-
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	l->result = TS_LOOKUP_UNKNOWN;
-	if (rc != CURLE_OK || status != 200 || !outcome_parse_list_page(s->resp, s->resp_len, &pg, &err))
-	{
-		slot_release(h, s);
-		return;
-	}
-	for (i = 0; i < pg.n; i++)
-		if (listed_matches(&pg.messages[i], l))
-		{
-			l->result = TS_LOOKUP_FOUND;
-			strlcpy(l->provider_id, pg.messages[i].sid, sizeof(l->provider_id));
-			strlcpy(l->provider_status, pg.messages[i].status, sizeof(l->provider_status));
-			break;
-		}
-	if (l->result == TS_LOOKUP_UNKNOWN && pg.next_page_uri == NULL)
-		l->result = TS_LOOKUP_NOT_FOUND;
-	else if (l->result == TS_LOOKUP_UNKNOWN && ++s->pages < LOOKUP_MAX_PAGES)
-	{
-		/* same slot, next page: the connection stays with the multi handle */
-		http_build_next_page(l, pg.next_page_uri, &s->url);
-		outcome_free_list_page(&pg);
-		curl_multi_remove_handle(h->multi, s->easy);
-		slot_setup_get(s, l, b->cfg);
-		if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
-		{
-			s->job = -1;
-			h->free_stack[h->nfree++] = (int) (s - h->slots);
-			h->active--;
-		}
-		return;
-	}
-	outcome_free_list_page(&pg);
-	slot_release(h, s);
-}
-
-/* Decide a lookup without the network when possible; true when decided. */
-static bool
-lookup_local(TsLookup *l)
-{
-	const TsAccount *a = l->account;
-
-	l->result = TS_LOOKUP_UNKNOWN;
-	l->provider_id[0] = '\0';
-	l->provider_status[0] = '\0';
-	if (a == NULL)
-		return true;
-	if (strcmp(a->provider, "dry_run") == 0)
-	{
-		l->result = TS_LOOKUP_NOT_FOUND;	/* dry_run never sends anything */
-		return true;
-	}
-	/* Telnyx: the worker resends with the same Idempotency-Key instead */
-	if (strcmp(a->provider, "twilio") != 0)
-		return true;
-	return a->base_url == NULL || a->base_url[0] == '\0' || a->account_sid == NULL ||
-		a->account_sid[0] == '\0' || l->to == NULL || l->to[0] == '\0' || l->body == NULL;
-}
-
-/*
- * Reconcile n ambiguous messages: Twilio lists To/From since the claim day
- * and matches the body exactly; NOT_FOUND only when every page was read.
- */
-void
-ts_http_lookup_batch(TsHttp *h, TsLookup *lookups, int n, const TsHttpConfig *cfg)
-{
-	Batch		b;
-	int			next = 0;
-
-	if (h == NULL || lookups == NULL || n <= 0)
-		return;
-	if (cfg == NULL)
-		cfg = &default_config;
-	b.sends = NULL;
-	b.lookups = lookups;
-	b.cfg = cfg;
-	http_prepare(h, cfg);
-	while (next < n || h->active > 0)
-	{
-		while (next < n && h->nfree > 0)
-		{
-			TsLookup   *l = &lookups[next];
-
-			if (!lookup_local(l))
-			{
-				Slot	   *s = &h->slots[h->free_stack[--h->nfree]];
-
-				http_build_twilio_list(l, &s->url);
-				s->pages = 0;
-				slot_setup_get(s, l, cfg);
-				(void) slot_start(h, s, next, true);
-			}
-			next++;
-		}
-		if (h->active > 0)
-			multi_step(h, &b, lookup_done);
-	}
+	h->sends = NULL;
+	h->nsends = 0;
 }

@@ -165,31 +165,40 @@ http_build_telnyx_send(const TsSend *s, StringInfo url, StringInfo body)
 }
 
 /*
- * Twilio list: the first page of messages To/From, newest first.  No
- * DateSent filter: a message still queued at Twilio has no date_sent and
- * would be missed, and a miss means a resend.  Matching ignores messages
- * created before the claim (see listed_matches in http.c).
+ * Twilio list: the first page of an account's messages from one sender (to
+ * NULL: every recipient, for reconciling many messages at once) or of one
+ * To/From pair, newest first, 1000 a page.  No DateSent filter: a message
+ * still queued at Twilio has no date_sent and would be missed, and a miss
+ * means a resend.  Matching ignores messages created before the claim
+ * (outcome_match_page).
  */
 void
-http_build_twilio_list(const TsLookup *l, StringInfo url)
+http_build_twilio_list(const TsAccount *a, const char *to, const char *from, StringInfo url)
 {
-	twilio_messages_url(url, l->account);
-	appendStringInfoString(url, "?To=");
-	append_pct(url, l->to);
-	if (l->from && l->from[0])
+	char		sep = '?';
+
+	twilio_messages_url(url, a);
+	if (to && to[0])
 	{
-		appendStringInfoString(url, "&From=");
-		append_pct(url, l->from);
+		appendStringInfoString(url, "?To=");
+		append_pct(url, to);
+		sep = '&';
 	}
-	appendStringInfoString(url, "&PageSize=1000");
+	if (from && from[0])
+	{
+		appendStringInfo(url, "%cFrom=", sep);
+		append_pct(url, from);
+		sep = '&';
+	}
+	appendStringInfo(url, "%cPageSize=1000", sep);
 }
 
 /* A following list page: base URL plus the provider's next_page_uri (a path). */
 void
-http_build_next_page(const TsLookup *l, const char *next_page_uri, StringInfo url)
+http_build_next_page(const TsAccount *a, const char *next_page_uri, StringInfo url)
 {
 	resetStringInfo(url);
-	append_base(url, l->account->base_url);
+	append_base(url, a->base_url);
 	appendStringInfoString(url, next_page_uri);
 }
 

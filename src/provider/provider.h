@@ -89,8 +89,13 @@ extern void ts_http_destroy(TsHttp *h);
  * Telnyx requests carry Idempotency-Key = message id.  Twilio requests carry
  * StatusCallback when the account has one, and ValidityPeriod.
  * Calls CHECK_FOR_INTERRUPTS-free code only; the caller's latch is not touched.
- * interrupted (optional) is polled between curl steps; when it returns true
- * the remaining unsent requests come back as TS_OUT_NOT_SENT.
+ * Lookups started with ts_http_lookups_start progress in the same loop.
+ * interrupted (optional) is polled at least every HTTP step (50 ms); when it
+ * returns true the batch ends at once: requests in flight are abandoned and
+ * come back TS_OUT_NOT_SENT when curl wrote no byte of them, else as an
+ * ambiguous answer (TS_OUT_AMBIGUOUS); requests not started come back
+ * TS_OUT_NOT_SENT; the lookup set is abandoned (ts_http_lookups_abort).
+ * Every text out field is valid UTF-8, cut at a character boundary.
  */
 extern void ts_http_send_batch(TsHttp *h, TsSend *sends, int n, const TsHttpConfig *cfg,
 							   bool (*interrupted) (void));
@@ -107,20 +112,51 @@ typedef struct TsLookup
 	int64_t		claimed_at_unix; /* listed messages created before this (less skew) never match */
 
 	/* out */
-	TsLookupResult result;		/* FOUND / NOT_FOUND / UNKNOWN (could not ask) */
+	TsLookupResult result;		/* FOUND / NOT_FOUND / UNKNOWN (could not ask) / PENDING */
 	char		provider_id[72];
 	char		provider_status[32];	/* provider's status string when found */
 } TsLookup;
 
 /*
- * Twilio: GET .../Messages.json?To=&From=&PageSize=1000, no DateSent filter (following
- * next_page_uri, at most 20 pages) and match To, From and the body exactly,
- * ignoring messages created more than 5 minutes before claimed_at; FOUND
- * fills provider_id and provider_status.  NOT_FOUND only when every page was
- * read successfully; any failure is UNKNOWN.  Telnyx: always UNKNOWN (Telnyx
- * creates are idempotent, so the worker resends with the same
- * Idempotency-Key instead).  dry_run: NOT_FOUND (it never sends anything).
+ * Reconcile a set of ambiguous messages in the background of the transport
+ * (no transaction may be open while it runs; lookups, accounts and strings
+ * must stay valid until the set is finished or abandoned).  Twilio only:
+ * - the messages of one From of an account (two or more) are settled together
+ *   by listing that From (GET .../Messages.json?From=&PageSize=1000, no To, no
+ *   DateSent filter: a message still queued has no date_sent), matching To,
+ *   From and body; reading the last page settles the rest as NOT_FOUND.  When
+ *   the sender's list runs past 10 pages, or a whole page predates the
+ *   earliest claim (less 5 minutes of skew), the messages not found go on to
+ *   a pair lookup each;
+ * - a pair lookup lists To&From (following next_page_uri, at most 20 pages);
+ * - a listed message matches when To, From and body are equal and it was
+ *   created no earlier than 5 minutes before the claim; a sid another
+ *   lookup of the set took is not taken twice;
+ * - NOT_FOUND only when every page was read successfully; any failure
+ *   (HTTP error, unreadable page, too many pages) is UNKNOWN.
+ * Decided locally: no account -> UNKNOWN; dry_run -> NOT_FOUND (it never
+ * sends); another provider -> UNKNOWN (Telnyx resends with its key instead);
+ * missing base_url, account_sid, To or body -> UNKNOWN.  Only lookups whose
+ * result is TS_LOOKUP_PENDING on entry are asked (the caller may decide others
+ * itself); each keeps PENDING until decided, and a result once decided never
+ * changes.  A previous set still running is abandoned.
  */
-extern void ts_http_lookup_batch(TsHttp *h, TsLookup *lookups, int n, const TsHttpConfig *cfg);
+extern void ts_http_lookups_start(TsHttp *h, TsLookup *lookups, int n, const TsHttpConfig *cfg);
+
+/* Run the lookups alone for one step (up to wait_ms); true while any is undecided. */
+extern bool ts_http_lookups_step(TsHttp *h, int wait_ms);
+
+/* True while a lookup of the current set is undecided. */
+extern bool ts_http_lookups_busy(TsHttp *h);
+
+/* Abandon the set: list transfers stop, undecided lookups stay PENDING. */
+extern void ts_http_lookups_abort(TsHttp *h);
+
+/*
+ * Run a set to the end (the SQL probe textseq._provider_lookup).  interrupted
+ * (optional) as for sends; lookups it leaves undecided become UNKNOWN.
+ */
+extern void ts_http_lookup_batch(TsHttp *h, TsLookup *lookups, int n, const TsHttpConfig *cfg,
+								 bool (*interrupted) (void));
 
 #endif							/* TEXTSEQ_PROVIDER_H */

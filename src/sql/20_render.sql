@@ -8,6 +8,20 @@ CREATE FUNCTION textseq.render(template text, data jsonb) RETURNS text
 COMMENT ON FUNCTION textseq.render(text, jsonb) IS
 	'Render a merge template (Liquid subset) with data such as {"lead": {...}, "sender": {...}}; parsed templates are cached per backend';
 
+-- The claim's forms: a message whose body cannot be rendered gets its own
+-- error verdict; it must not fail the batch it is in.
+CREATE FUNCTION textseq._try_render(template text, data jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'textseq_render_try'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._try_render(text, jsonb) IS
+	'Internal: render(), but NULL instead of an error (the claim asks _render_problem why)';
+
+CREATE FUNCTION textseq._render_problem(template text, data jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'textseq_render_problem'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._render_problem(text, jsonb) IS
+	'Internal: why render() fails for these arguments (message, line, column, what), or NULL';
+
 CREATE FUNCTION textseq.template_check(template text, lead_table regclass DEFAULT NULL)
 	RETURNS TABLE (line int, col int, sqlstate text, message text)
 	AS 'MODULE_PATHNAME', 'textseq_render_check'

@@ -203,6 +203,36 @@ COMMENT ON FUNCTION textseq.window_closes_at(timestamptz, text[], text, time, ti
 	'window or a quiet rule of region), capped at until; "at" when it is not open then; NULL '
 	'when no zone is known.  The claim sends min(expiry, this) as the provider''s validity period';
 
+-- The claim's forms: -infinity (never a real answer) instead of an error, so
+-- a phone row with unusable zones gets its own error verdict and the rest of
+-- the batch goes out; _schedule_problem says why.
+CREATE FUNCTION textseq._try_next_send_time(due timestamptz, zones text[], region text,
+		window_start time, window_end time, window_days int[])
+	RETURNS timestamptz AS 'MODULE_PATHNAME', 'textseq_schedule_next_send_try'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._try_next_send_time(timestamptz, text[], text, time, time, int[]) IS
+	'Internal: next_send_time(), but -infinity instead of an error';
+
+CREATE FUNCTION textseq._try_window_closes_at(at timestamptz, zones text[], region text,
+		window_start time, window_end time, window_days int[], until timestamptz)
+	RETURNS timestamptz AS 'MODULE_PATHNAME', 'textseq_schedule_window_close_try'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._try_window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz) IS
+	'Internal: window_closes_at(), but -infinity instead of an error';
+
+CREATE FUNCTION textseq._schedule_problem(at timestamptz, zones text[], region text,
+		window_start time, window_end time, window_days int[], until timestamptz)
+	RETURNS text AS 'MODULE_PATHNAME', 'textseq_schedule_problem'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._schedule_problem(timestamptz, text[], text, time, time, int[], timestamptz) IS
+	'Internal: why next_send_time(at, ...) (until NULL) or window_closes_at(at, ..., until) fails, or NULL';
+
+CREATE FUNCTION textseq._zones_problem(zones text[]) RETURNS text
+	AS 'MODULE_PATHNAME', 'textseq_schedule_zones_problem'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION textseq._zones_problem(text[]) IS
+	'Internal: why the send-window search could not use these zones (unknown name, too many), or NULL';
+
 CREATE FUNCTION textseq.next_send_time(due timestamptz, phone text, sequence_id bigint)
 	RETURNS timestamptz LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 AS $$
@@ -225,24 +255,36 @@ COMMENT ON FUNCTION textseq.next_send_time(timestamptz, text, bigint) IS
 	'NULL when none within 14 days; 42704 for an unknown sequence';
 
 -- Each phone row keeps its zones and region, so the claim needs no lookups.
+-- They are derived only: a write to them (or to e164, time_zone) derives
+-- them again, so no value the claim cannot use gets in.
 CREATE FUNCTION textseq._phone_derive() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	problem text;
 BEGIN
-	-- an unknown zone is refused here, not discovered by the claim
-	IF NEW.time_zone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.time_zone) THEN
-		RAISE EXCEPTION 'unknown time zone "%"', NEW.time_zone
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Use an IANA name such as America/New_York (see pg_timezone_names).';
+	-- an unknown zone is refused here, with the claim's own lookup, not discovered by the claim
+	IF NEW.time_zone IS NOT NULL THEN
+		problem := textseq._zones_problem(ARRAY[NEW.time_zone]);
+		IF problem IS NOT NULL THEN
+			RAISE EXCEPTION 'unknown time zone "%"', left(NEW.time_zone, 64)
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = problem,
+					  HINT = 'Use an IANA name such as America/New_York (see pg_timezone_names).';
+		END IF;
 	END IF;
 	NEW.zones := CASE WHEN NEW.time_zone IS NOT NULL THEN ARRAY[NEW.time_zone]
 					  ELSE textseq._prefix_zones(NEW.e164) END;
+	-- shipped prefix data naming a zone this server's tzdata lacks: leave that zone out
+	IF textseq._zones_problem(NEW.zones) IS NOT NULL THEN
+		NEW.zones := nullif(ARRAY(SELECT z FROM unnest(NEW.zones) z
+								   WHERE textseq._zones_problem(ARRAY[z]) IS NULL), '{}');
+	END IF;
 	NEW.region := textseq.phone_region(NEW.e164);
 	RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION textseq._phone_derive() IS
-	'Trigger: keep textseq.phone.zones and region in step with the number and its override';
-CREATE TRIGGER phone_derive BEFORE INSERT OR UPDATE OF e164, time_zone ON textseq.phone
+	'Trigger: keep textseq.phone.zones and region derived from the number and its override';
+CREATE TRIGGER phone_derive BEFORE INSERT OR UPDATE OF e164, time_zone, zones, region ON textseq.phone
 	FOR EACH ROW EXECUTE FUNCTION textseq._phone_derive();
 
 -- Area code data changed: recompute the derived columns of +1 numbers.

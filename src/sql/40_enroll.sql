@@ -109,6 +109,118 @@ $$;
 COMMENT ON FUNCTION textseq._advance(bigint[], timestamptz[]) IS
 	'Advance enrollments to their next step and queue it (delay counted from base)';
 
+-- What a message's verdict or outcome does to its enrollment, and what had
+-- to wait because another session held the enrollment row.
+CREATE TYPE textseq._effect AS (message_id bigint, enrollment_id bigint,
+								status textseq.message_status, base timestamptz);
+COMMENT ON TYPE textseq._effect IS
+	'Internal: a message''s status to carry to its enrollment (base: when it happened)';
+
+CREATE TABLE textseq.deferred_enrollment (
+	message_id bigint PRIMARY KEY,
+	enrollment_id bigint NOT NULL,
+	status textseq.message_status NOT NULL,
+	base timestamptz NOT NULL,
+	deferred_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE textseq.deferred_enrollment IS
+	'Enrollment moves (advance or end) of claimed or recorded messages that waited for an enrollment '
+	'row another session held; the worker applies them once the row is free';
+
+-- Carry message statuses to their pending enrollments: a message handed to
+-- the provider (outbox, sent) or a blocked duplicate moves its enrollment to
+-- the next step (delay counted from base); a terminal skip or outcome ends
+-- it with the message's reason.  Other statuses change nothing.
+-- skip_locked: an enrollment row another session holds is not waited for;
+-- its move goes to textseq.deferred_enrollment (see _apply_deferred).
+CREATE FUNCTION textseq._enrollment_effects(effects textseq._effect[], skip_locked boolean DEFAULT false)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+	todo textseq._effect[];
+	free bigint[];
+	moved bigint[];
+	moved_at timestamptz[];
+	n int := 0;
+BEGIN
+	todo := ARRAY(SELECT x FROM unnest(effects) x
+				   WHERE x.status IN ('outbox', 'sent', 'blocked_duplicate', 'omitted_opted_out',
+									  'omitted_landline', 'omitted_invalid', 'expired', 'error',
+									  'omitted_deleted_lead', 'omitted_do_not_contact'));
+	IF cardinality(todo) = 0 THEN
+		RETURN 0;
+	END IF;
+	IF skip_locked THEN
+		free := ARRAY(SELECT e.id FROM textseq.enrollment e
+					   WHERE e.id = ANY(ARRAY(SELECT x.enrollment_id FROM unnest(todo) x))
+					   ORDER BY e.id
+						 FOR NO KEY UPDATE SKIP LOCKED);
+		INSERT INTO textseq.deferred_enrollment (message_id, enrollment_id, status, base)
+		SELECT x.message_id, x.enrollment_id, x.status, x.base
+		  FROM unnest(todo) x
+		 WHERE x.enrollment_id <> ALL(free)
+		   AND EXISTS (SELECT 1 FROM textseq.enrollment e WHERE e.id = x.enrollment_id AND e.status = 'pending')
+		ON CONFLICT (message_id) DO NOTHING;
+		todo := ARRAY(SELECT x FROM unnest(todo) x WHERE x.enrollment_id = ANY(free));
+	END IF;
+
+	IF EXISTS (SELECT 1 FROM unnest(todo) x WHERE x.status NOT IN ('outbox', 'sent', 'blocked_duplicate')) THEN
+		UPDATE textseq.enrollment e
+		   SET status = CASE x.status
+							WHEN 'omitted_opted_out' THEN
+								CASE WHEN EXISTS (SELECT 1 FROM textseq.message p
+												   WHERE p.enrollment_id = e.id AND p.sent_at IS NOT NULL)
+									 THEN 'opted_out' ELSE 'omitted_opted_out' END
+							WHEN 'omitted_landline' THEN 'omitted_landline'
+							WHEN 'omitted_invalid' THEN 'omitted_invalid'
+							WHEN 'expired' THEN 'expired'
+							WHEN 'error' THEN 'failed'
+							ELSE 'canceled' END::textseq.enrollment_status,
+			   finished_at = x.base
+		  FROM unnest(todo) x
+		 WHERE e.id = x.enrollment_id
+		   AND e.id = ANY(ARRAY(SELECT y.enrollment_id FROM unnest(todo) y
+								 WHERE y.status NOT IN ('outbox', 'sent', 'blocked_duplicate')))
+		   AND e.status = 'pending' AND x.status NOT IN ('outbox', 'sent', 'blocked_duplicate');
+		GET DIAGNOSTICS n = ROW_COUNT;
+	END IF;
+
+	SELECT array_agg(x.enrollment_id), array_agg(x.base) INTO moved, moved_at
+	  FROM unnest(todo) x WHERE x.status IN ('outbox', 'sent', 'blocked_duplicate');
+	IF moved IS NOT NULL THEN
+		PERFORM textseq._advance(moved, moved_at);
+		n := n + cardinality(moved);
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq._enrollment_effects(textseq._effect[], boolean) IS
+	'Internal: advance or end the enrollments of claimed and recorded messages (skip_locked: defer held rows)';
+
+-- The same for one message of a fallback: rows another session holds are
+-- deferred, and a move that fails is logged rather than failing the message
+-- (a text the provider accepted is never turned into an error by its enrollment).
+CREATE FUNCTION textseq._enrollment_effects_apart(effects textseq._effect[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM textseq._enrollment_effects(effects, true);
+EXCEPTION WHEN OTHERS THEN
+	CASE textseq._error_kind(SQLSTATE)
+		WHEN 'infrastructure' THEN
+			RAISE;
+		WHEN 'transient' THEN
+			INSERT INTO textseq.deferred_enrollment (message_id, enrollment_id, status, base)
+			SELECT x.message_id, x.enrollment_id, x.status, x.base FROM unnest(effects) x
+			ON CONFLICT (message_id) DO NOTHING;
+		ELSE
+			RAISE WARNING 'textseq could not move on the enrollment of message %: %',
+				effects[1].message_id, SQLERRM;
+	END CASE;
+END
+$$;
+COMMENT ON FUNCTION textseq._enrollment_effects_apart(textseq._effect[]) IS
+	'Internal: _enrollment_effects for one message of a fallback, in its own subtransaction';
+
 -- Enroll one lead in a sequence ("launch to a single lead").  SECURITY
 -- DEFINER: users may not write enrollments or messages themselves; this
 -- queues the first step with the template version and signature current now.

@@ -1,15 +1,24 @@
--- 50_claim.sql: the claim step and the record step of dispatch (SPEC sections 5-6).
+-- 50_claim.sql: the claim step of dispatch (SPEC sections 5-6).
 --
 -- The worker runs three short transactions around every send:
 --   1. SELECT * FROM textseq.claim(n); COMMIT   -- rows are now 'sending'
 --   2. HTTP with no transaction open
---   3. SELECT textseq.record_results(...); COMMIT
+--   3. SELECT textseq.record_results(...); COMMIT   (55_record.sql)
 -- The claim applies the pre-send gate in SPEC 6's order (lead deleted, opted
 -- out, do-not-contact (bulk only), landline/invalid, expiry, send window,
 -- frequency cap, duplicate) and gives every skip its status.  Frequency cap
--- and duplicate checks take a per-phone advisory lock (in phone order, so two
--- claimers cannot deadlock) and then read in a fresh snapshot, so two
+-- and duplicate checks take a per-phone lock (textseq's own, in bucket order,
+-- so two claimers cannot deadlock) and then read in a fresh snapshot, so two
 -- sessions claiming at once see each other's 'sending' rows.
+--
+-- One row never stalls the rest.  Known per-row failures do not raise: the
+-- render and send-window functions the claim calls return a marker instead,
+-- and that message gets verdict 'error' with the reason.  For anything else a
+-- row may bring, the batch runs in one subtransaction; if it fails, the same
+-- messages are claimed one at a time, each in its own, and the failing ones
+-- get 'error' with the error's text while the rest go out in the same round.
+-- The batch's row locks are taken before that subtransaction, so they hold
+-- across the fallback.
 
 CREATE TYPE textseq.claimed_message AS (
 	message_id bigint,
@@ -47,7 +56,8 @@ CREATE TYPE textseq._candidate AS (
 	frequency_cap int,
 	frequency_window interval,
 	error_code int,
-	error_text text
+	error_text text,
+	send_by timestamptz
 );
 COMMENT ON TYPE textseq._candidate IS 'Internal: a due message during the claim';
 
@@ -59,13 +69,21 @@ $$;
 COMMENT ON FUNCTION textseq.lead_data(textseq.lead) IS
 	'Merge fields of a built-in lead: custom fields overlaid by its columns';
 
--- Pass 1: lock due messages and decide everything that needs no per-phone lock.
--- The body is rendered from the lead's current fields (custom fields overlaid
--- by columns) and the template and signature snapshots taken at launch.
-CREATE FUNCTION textseq._claim_candidates(batch_size int, now_ts timestamptz, budgets jsonb)
-RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-	-- Per sender, at most its budget of its oldest due rows, so a slow or
-	-- paused sender never holds up the others (no head-of-line blocking).
+-- What a message's template is rendered with (inlined into the claim).
+CREATE FUNCTION textseq._merge_data(l textseq.lead, signature text, from_number text) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT jsonb_build_object('lead', l.fields || (to_jsonb(l) - 'fields'),
+							  'sender', jsonb_build_object('signature', signature, 'phone', from_number))
+$$;
+COMMENT ON FUNCTION textseq._merge_data(textseq.lead, text, text) IS
+	'Internal: the data a message is rendered with: {"lead": ..., "sender": {"signature", "phone"}}';
+
+-- The due messages of a batch, locked (FOR UPDATE SKIP LOCKED) in the
+-- caller's transaction.  Per sender, at most its budget of its oldest due
+-- rows, so a slow or paused sender never holds up the others (no
+-- head-of-line blocking); then the oldest of those up to batch_size.
+CREATE FUNCTION textseq._claim_lock_due(batch_size int, now_ts timestamptz, budgets jsonb)
+RETURNS bigint[] LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 	WITH senders AS (
 		SELECT s.id,
 			   CASE WHEN budgets IS NULL THEN batch_size
@@ -86,24 +104,43 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		 WHERE s.budget > 0
 		 ORDER BY d.run_at
 		 LIMIT batch_size
-	), gated AS (
+	)
+	SELECT ARRAY(SELECT due.id FROM due)
+$$;
+COMMENT ON FUNCTION textseq._claim_lock_due(int, timestamptz, jsonb) IS
+	'Internal: lock the due messages of a batch (per-sender budgets, oldest first)';
+
+-- Pass 1: decide everything that needs no per-phone lock.  The body is
+-- rendered from the lead's current fields (custom fields overlaid by columns)
+-- and the template and signature snapshots taken at launch.  Nothing here
+-- raises for a bad row: a message whose sequence or template version is
+-- gone, whose phone's zones cannot be used, or whose body cannot be rendered
+-- gets verdict 'error' with the reason in error_text.
+CREATE FUNCTION textseq._claim_candidates(ids bigint[], now_ts timestamptz)
+RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	WITH gated AS (
 		SELECT m.id, m.sender_id, s.account_id, m.enrollment_id, m.bulk_id, m.lead_id, m.due_at,
 			   m.expires_at, ch.phone,
 			   q.block_duplicates, q.duplicate_window, q.frequency_cap, q.frequency_window,
-			   CASE WHEN l.id IS NULL THEN 'omitted_deleted_lead'
+			   CASE WHEN q.id IS NULL OR tv.template_id IS NULL THEN 'error'
+					WHEN l.id IS NULL THEN 'omitted_deleted_lead'
 					WHEN ch.reason = 1 THEN 'omitted_opted_out'
 					WHEN ch.reason = 2 THEN 'omitted_do_not_contact'
 					WHEN ch.reason = 3 THEN 'omitted_landline'
 					WHEN ch.reason = 4 OR ch.phone IS NULL THEN 'omitted_invalid'
 					WHEN now_ts > m.expires_at THEN 'expired'
 			   END::textseq.message_status AS skip,
+			   CASE WHEN q.id IS NULL THEN format('sequence %s does not exist', m.sequence_id)
+					WHEN tv.template_id IS NULL
+					THEN format('template %s has no version %s', m.template_id, m.template_version)
+			   END AS skip_text,
 			   l, q, m.signature, s.phone_number AS from_number, tv.body AS template,
 			   ch.zones, ch.region
-		  -- probe the primary key: the planner cannot know how few rows 'due' has
+		  -- probe the primary key: the planner cannot know how few rows the batch has
 		  FROM textseq.message m
-		  JOIN textseq.sequence q ON q.id = m.sequence_id
 		  JOIN textseq.sender s ON s.id = m.sender_id
-		  JOIN textseq.template_version tv
+		  LEFT JOIN textseq.sequence q ON q.id = m.sequence_id
+		  LEFT JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
 		  LEFT JOIN textseq.lead l ON l.id = m.lead_id
 		  LEFT JOIN LATERAL (
@@ -118,47 +155,70 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			 -- the first textable number, else the weightiest reason (opt-out first)
 			 ORDER BY r.reason = 0 DESC, r.reason, r.position
 			 LIMIT 1) ch ON true
-		 WHERE m.id = ANY(ARRAY(SELECT due.id FROM due))
+		 WHERE m.id = ANY(ids)
 	), windowed AS MATERIALIZED (
+		-- opens_at: NULL = no opening within 14 days or no zone; -infinity = cannot compute
 		SELECT g.*,
 			   CASE WHEN g.skip IS NULL THEN
-					textseq.next_send_time(now_ts, g.zones, g.region, (g.q).window_start,
-										   (g.q).window_end, (g.q).window_days)
+					textseq._try_next_send_time(now_ts, g.zones, g.region, (g.q).window_start,
+												(g.q).window_end, (g.q).window_days)
 			   END AS opens_at
 		  FROM gated g
 	), rendered AS MATERIALIZED (
+		-- body: NULL when not rendered now, or when it cannot be rendered
 		SELECT w.*,
-			   CASE WHEN w.skip IS NULL AND w.opens_at IS NOT NULL AND w.opens_at <= now_ts THEN
-					textseq.render(w.template,
-								   jsonb_build_object('lead', (w.l).fields || (to_jsonb(w.l) - 'fields'),
-													  'sender', jsonb_build_object('signature', w.signature,
-																				   'phone', w.from_number)))
+			   CASE WHEN w.skip IS NULL AND w.opens_at > '-infinity' AND w.opens_at <= now_ts THEN
+					textseq._try_render(w.template, textseq._merge_data(w.l, w.signature, w.from_number))
 			   END AS body
 		  FROM windowed w
 	), encoded AS MATERIALIZED (
+		-- closes_at: when the window open now closes (the provider's validity period)
 		SELECT r.*, CASE WHEN (r.q).smart_encoding AND r.body IS NOT NULL
-						 THEN textseq.smart_encode(r.body) ELSE r.body END AS final_body
+						 THEN textseq.smart_encode(r.body) ELSE r.body END AS final_body,
+			   CASE WHEN r.body IS NOT NULL THEN
+					textseq._try_window_closes_at(now_ts, r.zones, r.region, (r.q).window_start,
+												  (r.q).window_end, (r.q).window_days, r.expires_at)
+			   END AS closes_at
 		  FROM rendered r
+	), decided AS (
+		SELECT e.*,
+			   CASE WHEN e.skip IS NOT NULL THEN e.skip
+					WHEN e.opens_at = '-infinity' THEN 'error'
+					WHEN e.opens_at IS NULL OR e.opens_at > now_ts THEN 'held_quiet_hours'
+					WHEN e.body IS NULL OR e.closes_at = '-infinity' THEN 'error'
+					WHEN char_length(e.final_body) > 1600 OR e.final_body = '' THEN 'error'
+			   END::textseq.message_status AS verdict
+		  FROM encoded e
 	)
 	SELECT array_agg(ROW(
-			r.id, r.sender_id, r.account_id, r.enrollment_id, r.bulk_id, r.lead_id, r.due_at, r.phone,
-			CASE WHEN r.skip IS NOT NULL THEN r.skip
-				 WHEN r.opens_at IS NULL OR r.opens_at > now_ts THEN 'held_quiet_hours'
-				 WHEN char_length(r.final_body) > 1600 OR r.final_body = '' THEN 'error'
-			END,
-			CASE WHEN r.skip IS NULL AND (r.opens_at IS NULL OR r.opens_at > now_ts)
-				 THEN least(r.opens_at, r.expires_at + interval '1 second') END,
-			r.final_body, hashtextextended(r.final_body, 0),
-			r.block_duplicates, r.duplicate_window, r.frequency_cap, r.frequency_window,
-			CASE WHEN char_length(r.final_body) > 1600 THEN 21617 WHEN r.final_body = '' THEN 21602 END,
-			CASE WHEN char_length(r.final_body) > 1600
-				 THEN 'rendered body is ' || char_length(r.final_body) || ' characters, over the 1600 limit'
-				 WHEN r.final_body = '' THEN 'rendered body is empty' END
-		   )::textseq._candidate ORDER BY r.id)
-	  FROM encoded r
+			d.id, d.sender_id, d.account_id, d.enrollment_id, d.bulk_id, d.lead_id, d.due_at, d.phone,
+			d.verdict,
+			CASE WHEN d.verdict = 'held_quiet_hours' THEN least(d.opens_at, d.expires_at + interval '1 second') END,
+			d.final_body, hashtextextended(d.final_body, 0),
+			d.block_duplicates, d.duplicate_window, d.frequency_cap, d.frequency_window,
+			CASE WHEN d.verdict = 'error' AND char_length(d.final_body) > 1600 THEN 21617
+				 WHEN d.verdict = 'error' AND d.final_body = '' THEN 21602 END,
+			CASE WHEN d.verdict IS DISTINCT FROM 'error' THEN NULL
+				 WHEN d.skip IS NOT NULL THEN d.skip_text
+				 WHEN d.opens_at = '-infinity' THEN 'the send window could not be computed: ' ||
+					textseq._schedule_problem(now_ts, d.zones, d.region, (d.q).window_start,
+											  (d.q).window_end, (d.q).window_days, NULL)
+				 WHEN d.body IS NULL THEN 'the body could not be rendered: ' ||
+					textseq._render_problem(d.template, textseq._merge_data(d.l, d.signature, d.from_number))
+				 WHEN d.closes_at = '-infinity' THEN 'the send window could not be computed: ' ||
+					textseq._schedule_problem(now_ts, d.zones, d.region, (d.q).window_start,
+											  (d.q).window_end, (d.q).window_days, d.expires_at)
+				 WHEN char_length(d.final_body) > 1600
+				 THEN 'rendered body is ' || char_length(d.final_body) || ' characters, over the 1600 limit'
+				 ELSE 'rendered body is empty' END,
+			-- send_by: the provider must not send it after its expiry, nor after
+			-- the recipient's send window closes (Twilio's ValidityPeriod)
+			least(d.expires_at, d.closes_at)
+		   )::textseq._candidate ORDER BY d.id)
+	  FROM decided d
 $$;
-COMMENT ON FUNCTION textseq._claim_candidates(int, timestamptz, jsonb) IS
-	'Internal: lock due messages and apply the lock-free part of the pre-send gate';
+COMMENT ON FUNCTION textseq._claim_candidates(bigint[], timestamptz) IS
+	'Internal: apply the lock-free part of the pre-send gate to locked messages; never raises for a bad row';
 
 -- Pass 2 (after the per-phone locks, in a fresh snapshot): frequency cap and duplicates.
 CREATE FUNCTION textseq._claim_cap_and_duplicates(c textseq._candidate[], now_ts timestamptz)
@@ -190,7 +250,7 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 	SELECT coalesce(array_agg(v ORDER BY (v).id), '{}') FROM (
 		SELECT (x.id, x.sender_id, x.account_id, x.enrollment_id, x.bulk_id, x.lead_id, x.due_at, x.phone, x.verdict, x.run_at,
 				x.body, x.body_hash, x.block_duplicates, x.duplicate_window, x.frequency_cap,
-				x.frequency_window, x.error_code, x.error_text)::textseq._candidate AS v
+				x.frequency_window, x.error_code, x.error_text, x.send_by)::textseq._candidate AS v
 		  FROM unnest(c) x WHERE x.verdict IS NOT NULL
 		UNION ALL
 		SELECT (k.id, k.sender_id, k.account_id, k.enrollment_id, k.bulk_id, k.lead_id, k.due_at, k.phone,
@@ -207,19 +267,22 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 														'delivery_unknown')), now_ts)
 						  + k.frequency_window END,
 				k.body, k.body_hash, k.block_duplicates, k.duplicate_window, k.frequency_cap,
-				k.frequency_window, k.error_code, k.error_text)::textseq._candidate
+				k.frequency_window, k.error_code, k.error_text, k.send_by)::textseq._candidate
 		  FROM checked k
 	) s
 $$;
 COMMENT ON FUNCTION textseq._claim_cap_and_duplicates(textseq._candidate[], timestamptz) IS
 	'Internal: frequency cap and duplicate verdicts, read after the per-phone locks';
 
--- Write the verdicts: statuses, bodies, hold times, and the enrollment side effects.
-CREATE FUNCTION textseq._claim_apply(c textseq._candidate[], now_ts timestamptz)
+-- Write the verdicts: statuses, bodies, hold times, and the enrollment side
+-- effects.  one_by_one: the claim of one message in the fallback; its
+-- enrollment moves on later when another session holds the enrollment row.
+CREATE FUNCTION textseq._claim_apply(c textseq._candidate[], now_ts timestamptz,
+									 one_by_one boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
-	moved bigint[];
+	effects textseq._effect[];
 BEGIN
 	UPDATE textseq.message m
 	   SET status = x.verdict,
@@ -237,33 +300,21 @@ BEGIN
 	  FROM unnest(c) x
 	 WHERE m.id = x.id AND m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y));
 
-	-- Enrollments end with the message's reason, except skips that move on.
-	UPDATE textseq.enrollment e
-	   SET status = CASE x.verdict
-						WHEN 'omitted_opted_out' THEN
-							CASE WHEN EXISTS (SELECT 1 FROM textseq.message p
-											   WHERE p.enrollment_id = e.id AND p.sent_at IS NOT NULL)
-								 THEN 'opted_out' ELSE 'omitted_opted_out' END
-						WHEN 'omitted_landline' THEN 'omitted_landline'
-						WHEN 'omitted_invalid' THEN 'omitted_invalid'
-						WHEN 'expired' THEN 'expired'
-						WHEN 'error' THEN 'failed'
-						ELSE 'canceled' END::textseq.enrollment_status,
-		   finished_at = now_ts
-	  FROM unnest(c) x
-	 WHERE e.id = x.enrollment_id AND e.id = ANY(ARRAY(SELECT y.enrollment_id FROM unnest(c) y))
-	   AND e.status = 'pending'
-	   AND x.verdict IN ('omitted_opted_out', 'omitted_landline', 'omitted_invalid', 'expired',
-						 'error', 'omitted_deleted_lead', 'omitted_do_not_contact');
-
-	-- A blocked duplicate skips its step; the enrollment goes on.
-	SELECT array_agg(x.enrollment_id) INTO moved FROM unnest(c) x WHERE x.verdict = 'blocked_duplicate';
-	IF moved IS NOT NULL THEN
-		PERFORM textseq._advance(moved, array_fill(now_ts, ARRAY[cardinality(moved)]));
+	-- Enrollments end with the message's reason, except skips that move on
+	-- (a blocked duplicate skips its step).
+	effects := ARRAY(SELECT ROW(x.id, x.enrollment_id, x.verdict, now_ts)::textseq._effect
+					   FROM unnest(c) x
+					  WHERE x.verdict NOT IN ('sending', 'held_quiet_hours', 'capped'));
+	IF cardinality(effects) = 0 THEN
+		RETURN;
+	ELSIF one_by_one THEN
+		PERFORM textseq._enrollment_effects_apart(effects);
+	ELSE
+		PERFORM textseq._enrollment_effects(effects);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION textseq._claim_apply(textseq._candidate[], timestamptz) IS
+COMMENT ON FUNCTION textseq._claim_apply(textseq._candidate[], timestamptz, boolean) IS
 	'Internal: write claim verdicts and their enrollment side effects';
 
 -- Keep within the worker's token buckets: per sender and per account, only
@@ -283,50 +334,151 @@ $$;
 COMMENT ON FUNCTION textseq._claim_within_budget(textseq._candidate[], jsonb) IS
 	'Internal: drop sendable candidates beyond the per-sender and per-account budgets';
 
+-- The claim of a batch of locked messages (the happy path): gate, per-phone
+-- locks, cap and duplicates, writes.  Returns the verdicts.
+CREATE FUNCTION textseq._claim_batch(ids bigint[], now_ts timestamptz, budgets jsonb)
+RETURNS textseq._candidate[] LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	c textseq._candidate[];
+BEGIN
+	c := textseq._claim_within_budget(textseq._claim_candidates(ids, now_ts), budgets);
+	IF c IS NULL THEN
+		RETURN '{}';
+	END IF;
+	-- per-phone locks in bucket order; the next statement reads in a new snapshot
+	PERFORM textseq._lock_phones(ARRAY(SELECT x.phone FROM unnest(c) x WHERE x.verdict IS NULL));
+	c := textseq._claim_cap_and_duplicates(c, now_ts);
+	PERFORM textseq._claim_apply(c, now_ts);
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION textseq._claim_batch(bigint[], timestamptz, jsonb) IS
+	'Internal: claim a batch of locked messages in one go';
+
+-- Messages whose claim failed get verdict 'error' with the reason (each in
+-- its own subtransaction); their enrollments fail.
+CREATE FUNCTION textseq._claim_fail(ids bigint[], reasons text[], now_ts timestamptz)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	FOR k IN 1 .. coalesce(cardinality(ids), 0) LOOP
+		BEGIN
+			PERFORM textseq._claim_apply(ARRAY(
+				SELECT ROW(m.id, m.sender_id, NULL, m.enrollment_id, m.bulk_id, m.lead_id, m.due_at, NULL,
+						   'error', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, reasons[k], NULL
+						  )::textseq._candidate
+				  FROM textseq.message m
+				 WHERE m.id = ids[k] AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')),
+				now_ts, true);
+		EXCEPTION WHEN OTHERS THEN
+			IF textseq._error_kind(SQLSTATE) = 'infrastructure' THEN
+				RAISE;
+			END IF;
+			-- left queued: claimed (and reported) again next round
+			RAISE WARNING 'textseq could not mark message % as failed: %', ids[k], SQLERRM
+				USING DETAIL = 'Its claim failed: ' || reasons[k];
+		END;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION textseq._claim_fail(bigint[], text[], timestamptz) IS
+	'Internal: verdict error (with the reason) for messages whose claim failed';
+
+-- The fallback when the batch failed: the same locked messages, one at a
+-- time.  The gate runs per message in its own subtransaction; the per-phone
+-- locks are then taken for all of them at once in bucket order (outside any
+-- subtransaction, so they hold to commit and two claimers still cannot
+-- deadlock); cap, duplicates and writes run per message in order, each
+-- seeing the ones written before it.  A message that fails gets 'error'
+-- with the error's text; one that meets a lock or serialization conflict is
+-- left queued for the next round; an infrastructure error fails the claim.
+CREATE FUNCTION textseq._claim_one_by_one(ids bigint[], now_ts timestamptz, budgets jsonb)
+RETURNS textseq._candidate[] LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	c textseq._candidate[] := '{}';
+	one textseq._candidate[];
+	done textseq._candidate[] := '{}';
+	x textseq._candidate;
+	bad bigint[] := '{}';
+	why text[] := '{}';
+	i bigint;
+BEGIN
+	FOREACH i IN ARRAY ids LOOP
+		BEGIN
+			c := c || coalesce(textseq._claim_candidates(ARRAY[i], now_ts), '{}');
+		EXCEPTION WHEN OTHERS THEN
+			CASE textseq._error_kind(SQLSTATE)
+				WHEN 'infrastructure' THEN RAISE;
+				WHEN 'transient' THEN NULL;
+				ELSE bad := bad || i;
+					 why := why || format('the claim failed (%s): %s', SQLSTATE, SQLERRM);
+			END CASE;
+		END;
+	END LOOP;
+	c := coalesce(textseq._claim_within_budget(c, budgets), '{}');
+	PERFORM textseq._lock_phones(ARRAY(SELECT y.phone FROM unnest(c) y WHERE y.verdict IS NULL));
+	FOREACH x IN ARRAY c LOOP
+		BEGIN
+			one := textseq._claim_cap_and_duplicates(ARRAY[x], now_ts);
+			PERFORM textseq._claim_apply(one, now_ts, true);
+			done := done || one;
+		EXCEPTION WHEN OTHERS THEN
+			CASE textseq._error_kind(SQLSTATE)
+				WHEN 'infrastructure' THEN RAISE;
+				WHEN 'transient' THEN NULL;
+				ELSE bad := bad || x.id;
+					 why := why || format('the claim failed (%s): %s', SQLSTATE, SQLERRM);
+			END CASE;
+		END;
+	END LOOP;
+	PERFORM textseq._claim_fail(bad, why, now_ts);
+	RETURN done;
+END
+$$;
+COMMENT ON FUNCTION textseq._claim_one_by_one(bigint[], timestamptz, jsonb) IS
+	'Internal: claim locked messages one at a time after the batch failed; failing ones get error';
+
 -- The claim: lock, gate, render, mark 'sending'; returns what to send.
 CREATE FUNCTION textseq.claim(batch_size int DEFAULT 100, budgets jsonb DEFAULT NULL)
 RETURNS SETOF textseq.claimed_message
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	now_ts timestamptz := textseq.now();
+	ids bigint[];
 	c textseq._candidate[];
 BEGIN
 	IF batch_size IS NULL OR batch_size < 1 OR batch_size > 10000 THEN
 		RAISE EXCEPTION 'batch size % is out of range', batch_size
 			USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Use 1 to 10000.';
 	END IF;
-	c := textseq._claim_within_budget(textseq._claim_candidates(batch_size, now_ts, budgets), budgets);
-	IF c IS NULL THEN
+	-- the row locks belong to the transaction, not to the subtransaction below
+	ids := textseq._claim_lock_due(batch_size, now_ts, budgets);
+	IF cardinality(ids) = 0 THEN
 		RETURN;
 	END IF;
-	-- Per-phone locks, hashed into 4096 buckets (a batch never needs more
-	-- lock-table slots than that), in a fixed order; the next statement reads
-	-- in a new snapshot.
-	PERFORM pg_advisory_xact_lock(29811, k.key)
-	   FROM (SELECT DISTINCT hashtext(x.phone) & 4095 AS key FROM unnest(c) x
-			  WHERE x.verdict IS NULL ORDER BY 1) k;
-	c := textseq._claim_cap_and_duplicates(c, now_ts);
-	PERFORM textseq._claim_apply(c, now_ts);
+	BEGIN
+		c := textseq._claim_batch(ids, now_ts, budgets);
+	EXCEPTION WHEN OTHERS THEN
+		IF textseq._error_kind(SQLSTATE) = 'infrastructure' THEN
+			RAISE;
+		END IF;
+		RAISE LOG 'textseq: claiming a batch of % messages failed (%: %); claiming them one by one',
+			cardinality(ids), SQLSTATE, SQLERRM;
+		c := textseq._claim_one_by_one(ids, now_ts, budgets);
+	END;
 	RETURN QUERY
-		-- send_by: the provider must not send it after its expiry, nor after
-		-- the recipient's send window closes (Twilio's ValidityPeriod)
 		SELECT m.id, a.id, a.provider, s.id, m.phone, s.phone_number, s.messaging_service_sid,
-			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at, m.idempotency_key,
-			   least(m.expires_at,
-					 textseq.window_closes_at(now_ts, p.zones, p.region, q.window_start,
-											  q.window_end, q.window_days, m.expires_at))
+			   m.body, tv.media_urls, m.segments, m.attempts, m.expires_at, m.idempotency_key, x.send_by
 		  FROM textseq.message m
 		  JOIN unnest(c) x ON x.id = m.id
 		  JOIN textseq.sender s ON s.id = m.sender_id
 		  JOIN textseq.account a ON a.id = s.account_id
 		  JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
-		  JOIN textseq.sequence q ON q.id = m.sequence_id
-		  LEFT JOIN textseq.phone p ON p.e164 = m.phone
 		 WHERE m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y WHERE y.verdict = 'sending'))
 		   AND x.verdict = 'sending'
 		 ORDER BY m.id;
 END
 $$;
 COMMENT ON FUNCTION textseq.claim(int, jsonb) IS
-	'Claim up to batch_size due messages: apply the pre-send gate, render, mark them sending, return them';
+	'Claim up to batch_size due messages: apply the pre-send gate, render, mark them sending, return them; '
+	'a message that cannot be claimed gets verdict error with the reason, the rest go out';

@@ -4,30 +4,50 @@
 -- the forward-only rule forbids (a stale or repeated outcome) are skipped, not
 -- errors.  Provider verdicts about the number itself (invalid, landline,
 -- opted out) are stored on the phone so no sequence texts it again.
+--
+-- No outcome can hold up the others.  The batch is written in one
+-- subtransaction; if that fails, each outcome is written in its own:
+--   * one whose row another session holds (or that meets any other lock or
+--     serialization conflict) is kept in textseq.deferred_result and written
+--     once the row is free (textseq._apply_deferred, run by the worker);
+--   * one that cannot be written (a provider id another message holds, a
+--     row that no longer fits) is recorded as 'error' with the reason: a
+--     terminal status, so a text the provider took is never sent again;
+--   * an infrastructure error (no space, shutdown, privileges) fails the
+--     step, and the worker retries the batch before claiming more.
+-- An enrollment row another session holds never holds up its message: the
+-- move waits in textseq.deferred_enrollment.
 
 CREATE TYPE textseq._recorded AS (
 	id bigint, enrollment_id bigint, status textseq.message_status, phone text, error_text text,
 	handed_over boolean);
 COMMENT ON TYPE textseq._recorded IS 'Internal: a message whose outcome was just recorded';
 
-CREATE FUNCTION textseq.record_results(message_ids bigint[], statuses textseq.message_status[],
-									   provider_ids text[] DEFAULT NULL,
-									   error_codes int[] DEFAULT NULL,
-									   error_texts text[] DEFAULT NULL,
-									   retry_at timestamptz[] DEFAULT NULL)
-RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+CREATE TABLE textseq.deferred_result (
+	message_id bigint PRIMARY KEY,
+	status textseq.message_status NOT NULL,
+	provider_id text,
+	error_code int,
+	error_text text,
+	retry_at timestamptz,
+	reason text NOT NULL,
+	deferred_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE textseq.deferred_result IS
+	'Send outcomes the record step could not write yet (their row was locked); the worker writes '
+	'them once the row is free';
+
+-- Phone verdicts, the move to the next number, and the status change of each
+-- message; then the delivery events that beat the record.  Returns the
+-- messages changed.
+CREATE FUNCTION textseq._record_messages(message_ids bigint[], statuses textseq.message_status[],
+										 provider_ids text[], error_codes int[], error_texts text[],
+										 retry_at timestamptz[], now_ts timestamptz)
+RETURNS textseq._recorded[] LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
-	now_ts timestamptz := textseq.now();
-	n int;
-	sent_enr bigint[];
-	sent_at timestamptz[];
 	rec textseq._recorded[];
 BEGIN
-	IF cardinality(message_ids) IS DISTINCT FROM cardinality(statuses) THEN
-		RAISE EXCEPTION 'message_ids and statuses differ in length'
-			USING ERRCODE = 'array_subscript_error';
-	END IF;
 	-- What the provider said about the number itself is stored first ...
 	IF 'omitted_invalid' = ANY(statuses) OR 'omitted_landline' = ANY(statuses) THEN
 	UPDATE textseq.phone p
@@ -99,40 +119,195 @@ BEGIN
 						 u.handed_over)::textseq._recorded)
 	  INTO rec FROM upd u;
 	IF rec IS NULL THEN
-		RETURN 0;
+		RETURN '{}';
 	END IF;
-	n := cardinality(rec);
 
-	-- Enrollments: a handed-over message moves the enrollment on; a terminal failure ends it.
-	SELECT array_agg(x.enrollment_id), array_agg(now_ts) INTO sent_enr, sent_at
-	  FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over;
-	IF sent_enr IS NOT NULL THEN
-		PERFORM textseq._advance(sent_enr, sent_at);
-		-- receipts that beat the record step (rare: checked through a partial index first)
+	-- Receipts that beat the record step.  A delivery report takes the lock of
+	-- its provider id too (delivery_report), so of a report and this record
+	-- racing, the later waits for the earlier to commit and then sees its
+	-- work: the event is applied by one of them, never missed by both.
+	IF EXISTS (SELECT 1 FROM unnest(rec) x WHERE x.status IN ('outbox', 'sent') AND x.handed_over) THEN
+		PERFORM textseq._lock_provider_ids(ARRAY(
+			SELECT v.provider_id FROM unnest(statuses, provider_ids) AS v(status, provider_id)
+			 WHERE v.status IN ('outbox', 'sent') AND v.provider_id IS NOT NULL));
+		-- rare: checked through a partial index first
 		IF EXISTS (SELECT 1 FROM textseq.delivery_event e WHERE e.message_id IS NULL) THEN
-			PERFORM textseq._apply_early_events(array_agg(m.provider_id))
-			   FROM textseq.message m
-			  WHERE m.id = ANY(ARRAY(SELECT x.id FROM unnest(rec) x WHERE x.handed_over))
-				AND m.provider_id IS NOT NULL;
+			BEGIN
+				PERFORM textseq._apply_early_events(array_agg(m.provider_id))
+				   FROM textseq.message m
+				  WHERE m.id = ANY(ARRAY(SELECT x.id FROM unnest(rec) x WHERE x.handed_over))
+					AND m.provider_id IS NOT NULL;
+			EXCEPTION WHEN OTHERS THEN
+				IF textseq._error_kind(SQLSTATE) <> 'row' THEN
+					RAISE;
+				END IF;
+				RAISE WARNING 'textseq could not apply early delivery events: %', SQLERRM
+					USING DETAIL = 'They stay unmatched; the sends are recorded.';
+			END;
 		END IF;
 	END IF;
-	UPDATE textseq.enrollment e
-	   SET status = CASE x.status WHEN 'omitted_invalid' THEN 'omitted_invalid'
-								  WHEN 'omitted_landline' THEN 'omitted_landline'
-								  WHEN 'omitted_opted_out' THEN
-									  CASE WHEN EXISTS (SELECT 1 FROM textseq.message p
-														 WHERE p.enrollment_id = e.id AND p.sent_at IS NOT NULL)
-										   THEN 'opted_out' ELSE 'omitted_opted_out' END
-								  WHEN 'expired' THEN 'expired'
-								  ELSE 'failed' END::textseq.enrollment_status,
-		   finished_at = now_ts
-	  FROM unnest(rec) x
-	 WHERE e.id = x.enrollment_id AND e.id = ANY(ARRAY(SELECT y.enrollment_id FROM unnest(rec) y))
-	   AND e.status = 'pending'
-	   AND x.status IN ('error', 'omitted_invalid', 'omitted_landline', 'omitted_opted_out', 'expired');
+	RETURN rec;
+END
+$$;
+COMMENT ON FUNCTION textseq._record_messages(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[], timestamptz) IS
+	'Internal: write send outcomes to messages and phones, apply early delivery events';
+
+-- What recorded messages do to their enrollments.
+CREATE FUNCTION textseq._recorded_effects(rec textseq._recorded[], now_ts timestamptz)
+RETURNS textseq._effect[] LANGUAGE sql IMMUTABLE AS $$
+	SELECT ARRAY(SELECT ROW(x.id, x.enrollment_id, x.status, now_ts)::textseq._effect
+				   FROM unnest(rec) x
+				  WHERE (x.status IN ('outbox', 'sent') AND x.handed_over)
+					 OR x.status IN ('error', 'omitted_invalid', 'omitted_landline', 'omitted_opted_out',
+									 'expired'))
+$$;
+COMMENT ON FUNCTION textseq._recorded_effects(textseq._recorded[], timestamptz) IS
+	'Internal: enrollment moves of recorded messages: handed over moves on, a terminal outcome ends';
+
+-- Keep an outcome whose row is held by another session, to write it later.
+CREATE FUNCTION textseq._defer_result(message_id bigint, status textseq.message_status,
+									  provider_id text, error_code int, error_text text,
+									  retry_at timestamptz, reason text)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	INSERT INTO textseq.deferred_result (message_id, status, provider_id, error_code, error_text,
+										 retry_at, reason)
+	VALUES (message_id, status, provider_id, error_code, error_text, retry_at, reason)
+	ON CONFLICT ON CONSTRAINT deferred_result_pkey DO UPDATE
+	   SET status = excluded.status, provider_id = excluded.provider_id,
+		   error_code = excluded.error_code, error_text = excluded.error_text,
+		   retry_at = excluded.retry_at, reason = excluded.reason
+$$;
+COMMENT ON FUNCTION textseq._defer_result(bigint, textseq.message_status, text, int, text, timestamptz, text) IS
+	'Internal: keep a send outcome in deferred_result until its row is free';
+
+-- Whether another session holds the rows writing this outcome needs (the
+-- message, and its phone for a verdict about the number); never waits.
+CREATE FUNCTION textseq._record_row_held(message_id bigint, status textseq.message_status)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	number text;
+BEGIN
+	SELECT m.phone INTO number FROM textseq.message m WHERE m.id = message_id
+	   FOR NO KEY UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		RETURN EXISTS (SELECT 1 FROM textseq.message m WHERE m.id = message_id);
+	END IF;
+	IF status IN ('omitted_invalid', 'omitted_landline', 'omitted_opted_out') THEN
+		PERFORM 1 FROM textseq.phone p WHERE p.e164 = number FOR NO KEY UPDATE SKIP LOCKED;
+		RETURN NOT FOUND AND EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = number);
+	END IF;
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION textseq._record_row_held(bigint, textseq.message_status) IS
+	'Internal: whether another session holds the message row (or phone row) an outcome must write';
+
+-- Record one outcome as an error, because writing it as it was failed.
+CREATE FUNCTION textseq._record_as_error(message_id bigint, status textseq.message_status,
+										 provider_id text, error_code int, failure text,
+										 now_ts timestamptz)
+RETURNS textseq._recorded[] LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RETURN textseq._record_messages(ARRAY[message_id], ARRAY['error']::textseq.message_status[],
+		NULL, ARRAY[error_code],
+		ARRAY[format('the outcome %s%s could not be recorded: %s', status,
+					 coalesce(' (provider id ' || provider_id || ')', ''), failure)],
+		NULL, now_ts);
+EXCEPTION WHEN OTHERS THEN
+	IF textseq._error_kind(SQLSTATE) = 'infrastructure' THEN
+		RAISE;
+	END IF;
+	-- left as it is: a 'sending' row is settled by the sweep and reconciliation
+	RAISE WARNING 'textseq could not record the outcome of message %: %', message_id, SQLERRM
+		USING DETAIL = format('The outcome was %s; writing it failed with: %s', status, failure);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION textseq._record_as_error(bigint, textseq.message_status, text, int, text, timestamptz) IS
+	'Internal: record a message as error with the reason its outcome could not be written';
+
+-- The fallback when a batch could not be recorded at once: each outcome in
+-- its own subtransaction (see the file header).  Returns rows changed.
+CREATE FUNCTION textseq._record_one_by_one(message_ids bigint[], statuses textseq.message_status[],
+										   provider_ids text[], error_codes int[], error_texts text[],
+										   retry_at timestamptz[], now_ts timestamptz)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n int := 0;
+	rec textseq._recorded[];
+	failure text;
+BEGIN
+	FOR k IN 1 .. coalesce(cardinality(message_ids), 0) LOOP
+		rec := NULL;
+		failure := NULL;
+		BEGIN
+			IF textseq._record_row_held(message_ids[k], statuses[k]) THEN
+				PERFORM textseq._defer_result(message_ids[k], statuses[k], provider_ids[k], error_codes[k],
+											  error_texts[k], retry_at[k], 'its row was locked by another session');
+			ELSE
+				rec := textseq._record_messages(ARRAY[message_ids[k]], ARRAY[statuses[k]],
+												ARRAY[provider_ids[k]], ARRAY[error_codes[k]],
+												ARRAY[error_texts[k]], ARRAY[retry_at[k]], now_ts);
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			CASE textseq._error_kind(SQLSTATE)
+				WHEN 'infrastructure' THEN
+					RAISE;
+				WHEN 'transient' THEN
+					PERFORM textseq._defer_result(message_ids[k], statuses[k], provider_ids[k], error_codes[k],
+												  error_texts[k], retry_at[k], SQLERRM);
+				ELSE
+					failure := format('%s (%s)', SQLERRM, SQLSTATE);
+			END CASE;
+		END;
+		IF failure IS NOT NULL THEN
+			rec := textseq._record_as_error(message_ids[k], statuses[k], provider_ids[k], error_codes[k],
+											failure, now_ts);
+		END IF;
+		IF cardinality(rec) > 0 THEN
+			n := n + cardinality(rec);
+			PERFORM textseq._enrollment_effects_apart(textseq._recorded_effects(rec, now_ts));
+		END IF;
+	END LOOP;
 	RETURN n;
 END
 $$;
-COMMENT ON FUNCTION textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]) IS
-	'Record send outcomes in one batch (forward-only; stale outcomes skipped); returns rows changed';
+COMMENT ON FUNCTION textseq._record_one_by_one(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[], timestamptz) IS
+	'Internal: record outcomes one at a time after the batch failed: defer held rows, error the unwritable';
 
+CREATE FUNCTION textseq.record_results(message_ids bigint[], statuses textseq.message_status[],
+									   provider_ids text[] DEFAULT NULL,
+									   error_codes int[] DEFAULT NULL,
+									   error_texts text[] DEFAULT NULL,
+									   retry_at timestamptz[] DEFAULT NULL)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	now_ts timestamptz := textseq.now();
+	rec textseq._recorded[];
+BEGIN
+	IF cardinality(message_ids) IS DISTINCT FROM cardinality(statuses) THEN
+		RAISE EXCEPTION 'message_ids and statuses differ in length'
+			USING ERRCODE = 'array_subscript_error';
+	END IF;
+	BEGIN
+		rec := textseq._record_messages(message_ids, statuses, provider_ids, error_codes, error_texts,
+										retry_at, now_ts);
+		IF cardinality(rec) > 0 THEN
+			-- a handed-over message moves its enrollment on; a terminal failure ends it
+			PERFORM textseq._enrollment_effects(textseq._recorded_effects(rec, now_ts));
+		END IF;
+		RETURN cardinality(rec);
+	EXCEPTION WHEN OTHERS THEN
+		IF textseq._error_kind(SQLSTATE) = 'infrastructure' THEN
+			RAISE;
+		END IF;
+		RAISE LOG 'textseq: recording % outcomes failed (%: %); recording them one by one',
+			cardinality(message_ids), SQLSTATE, SQLERRM;
+	END;
+	RETURN textseq._record_one_by_one(message_ids, statuses, provider_ids, error_codes, error_texts,
+									  retry_at, now_ts);
+END
+$$;
+COMMENT ON FUNCTION textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]) IS
+	'Record send outcomes in one batch (forward-only; stale outcomes skipped; an outcome that cannot be '
+	'written is recorded as error, one whose row is locked is deferred); returns rows changed';

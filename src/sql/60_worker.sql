@@ -27,8 +27,15 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n int;
 BEGIN
-	UPDATE textseq.message SET status = 'maybe_sent', run_at = textseq.now()
-	 WHERE status = 'sending';
+	-- A request the dead worker had in flight may still be being processed by
+	-- the provider: ask after textseq.reconcile_after, as for any ambiguous
+	-- send, so that a create that lands late is found and never sent twice.
+	-- A row another session holds is left to the sweep (stale 'sending').
+	UPDATE textseq.message
+	   SET status = 'maybe_sent',
+		   run_at = textseq.now() + current_setting('textseq.reconcile_after')::interval
+	 WHERE id IN (SELECT m.id FROM textseq.message m WHERE m.status = 'sending'
+					 FOR NO KEY UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END
@@ -70,7 +77,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 					  ORDER BY m.run_at LIMIT 1))
 		   FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
 		  WHERE NOT a.paused AND s.active),
-		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'))
+		(SELECT min(m.run_at) FROM textseq.message m WHERE m.status = 'maybe_sent'),
+		-- deferred work: look again in a second whether its rows are free
+		(SELECT textseq.now() + interval '1 second'
+		  WHERE EXISTS (SELECT 1 FROM textseq.deferred_result)
+			 OR EXISTS (SELECT 1 FROM textseq.deferred_enrollment)))
 $$;
 COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the worker has work';
 
@@ -89,22 +100,29 @@ DECLARE
 	total int := 0;
 	gone bigint[];
 BEGIN
+	-- rows another session holds are skipped (next sweep): no lock may stall the worker
 	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = now_ts
-	 WHERE status = 'outbox'
-	   AND sent_at < now_ts - current_setting('textseq.delivery_unknown_after')::interval;
+	 WHERE id IN (SELECT m.id FROM textseq.message m
+				   WHERE m.status = 'outbox'
+					 AND m.sent_at < now_ts - current_setting('textseq.delivery_unknown_after')::interval
+					 FOR NO KEY UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	total := total + n;
 
 	WITH x AS (
 		UPDATE textseq.message SET status = 'expired', finished_at = now_ts
-		 WHERE sender_id IN (SELECT s.id FROM textseq.sender s JOIN textseq.account a ON a.id = s.account_id
-							  WHERE a.paused OR NOT s.active)
-		   AND status IN ('in_queue', 'held_quiet_hours', 'capped') AND expires_at < now_ts
+		 WHERE id IN (SELECT m.id FROM textseq.message m
+					   WHERE m.sender_id IN (SELECT s.id FROM textseq.sender s
+											   JOIN textseq.account a ON a.id = s.account_id
+											  WHERE a.paused OR NOT s.active)
+						 AND m.status IN ('in_queue', 'held_quiet_hours', 'capped') AND m.expires_at < now_ts
+						 FOR NO KEY UPDATE SKIP LOCKED)
 		RETURNING enrollment_id)
 	SELECT array_agg(enrollment_id) INTO gone FROM x;
 	total := total + coalesce(cardinality(gone), 0);
 	UPDATE textseq.enrollment SET status = 'expired', finished_at = now_ts
-	 WHERE id = ANY(gone) AND status = 'pending';
+	 WHERE id IN (SELECT e.id FROM textseq.enrollment e WHERE e.id = ANY(gone) AND e.status = 'pending'
+					 FOR NO KEY UPDATE SKIP LOCKED);
 
 	-- conversations that waited for a reply until their timeout
 	UPDATE textseq.enrollment SET status = 'finished_no_response', finished_at = now_ts, wait_until = NULL
@@ -115,22 +133,79 @@ BEGIN
 	-- maybe_sent that reconciliation could not settle in a day: never resent, shown as unknown
 	UPDATE textseq.message SET status = 'delivery_unknown', finished_at = now_ts,
 		   error_text = 'could not be reconciled with the provider'
-	 WHERE status = 'maybe_sent' AND claimed_at < now_ts - interval '24 hours';
+	 WHERE id IN (SELECT m.id FROM textseq.message m
+				   WHERE m.status = 'maybe_sent' AND m.claimed_at < now_ts - interval '24 hours'
+					 FOR NO KEY UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	total := total + n;
 
 	UPDATE textseq.message SET status = 'maybe_sent', run_at = now_ts
-	 WHERE status = 'sending'
-	   AND claimed_at < now_ts - interval '5 minutes'
-						 - current_setting('textseq.request_timeout')::interval
-						   * (current_setting('textseq.batch_size')::int
-							  / current_setting('textseq.max_in_flight')::int + 2);
+	 WHERE id IN (SELECT m.id FROM textseq.message m
+				   WHERE m.status = 'sending'
+					 AND m.claimed_at < now_ts - interval '5 minutes'
+										 - current_setting('textseq.request_timeout')::interval
+										   * (current_setting('textseq.batch_size')::int
+											  / current_setting('textseq.max_in_flight')::int + 2)
+					 FOR NO KEY UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN total + n;
 END
 $$;
 COMMENT ON FUNCTION textseq.sweep() IS
 	'Housekeeping: outbox without receipt -> delivery_unknown, unclaimable overdue -> expired, stale sending -> maybe_sent';
+
+-- Complete what a claim or record deferred because a row it needed was
+-- locked: enrollment moves and send outcomes whose rows are free now (rows
+-- still held stay for next time).  The worker runs it with its chores.
+CREATE FUNCTION textseq._apply_deferred() RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	effects textseq._effect[];
+	d textseq.deferred_result[];
+	n int := 0;
+BEGIN
+	IF EXISTS (SELECT 1 FROM textseq.deferred_enrollment) THEN
+		WITH free AS (
+			SELECT e.id FROM textseq.enrollment e
+			 WHERE e.id IN (SELECT f.enrollment_id FROM textseq.deferred_enrollment f)
+			   FOR NO KEY UPDATE SKIP LOCKED
+		), gone AS (
+			DELETE FROM textseq.deferred_enrollment f
+			 WHERE f.enrollment_id IN (SELECT free.id FROM free)
+				OR NOT EXISTS (SELECT 1 FROM textseq.enrollment e WHERE e.id = f.enrollment_id)
+			RETURNING f.message_id, f.enrollment_id, f.status, f.base
+		)
+		SELECT array_agg(ROW(g.message_id, g.enrollment_id, g.status, g.base)::textseq._effect
+						 ORDER BY g.message_id)
+		  INTO effects FROM gone g;
+		IF effects IS NOT NULL THEN
+			n := n + textseq._enrollment_effects(effects);
+		END IF;
+	END IF;
+	IF EXISTS (SELECT 1 FROM textseq.deferred_result) THEN
+		WITH free AS (
+			SELECT m.id FROM textseq.message m
+			 WHERE m.id IN (SELECT r.message_id FROM textseq.deferred_result r)
+			   FOR NO KEY UPDATE SKIP LOCKED
+		), gone AS (
+			DELETE FROM textseq.deferred_result r
+			 WHERE r.message_id IN (SELECT free.id FROM free)
+				OR NOT EXISTS (SELECT 1 FROM textseq.message m WHERE m.id = r.message_id)
+			RETURNING r.*
+		)
+		SELECT array_agg(g ORDER BY g.message_id) INTO d FROM gone g;
+		IF d IS NOT NULL THEN
+			n := n + textseq.record_results(
+				ARRAY(SELECT x.message_id FROM unnest(d) x), ARRAY(SELECT x.status FROM unnest(d) x),
+				ARRAY(SELECT x.provider_id FROM unnest(d) x), ARRAY(SELECT x.error_code FROM unnest(d) x),
+				ARRAY(SELECT x.error_text FROM unnest(d) x), ARRAY(SELECT x.retry_at FROM unnest(d) x));
+		END IF;
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION textseq._apply_deferred() IS
+	'Internal, worker chore: apply deferred enrollment moves and send outcomes whose rows are free now';
 
 -- Monitoring.
 CREATE FUNCTION textseq._worker_slots(

@@ -143,6 +143,9 @@ BEGIN
 										payload, account_id)
 	VALUES (provider, pid, pstatus, code, etext, payload, _delivery_record.account_id)
 	RETURNING id INTO eid;
+	-- The record step takes this lock too: a record of this id in progress is
+	-- waited for (then seen), or it waits for us and applies our event.
+	PERFORM textseq._lock_provider_ids(ARRAY[pid]);
 	PERFORM textseq._apply_delivery_events(ARRAY[eid]);
 	SELECT m.status INTO result FROM textseq.message m
 	 WHERE m.provider_id = pid

@@ -38,7 +38,7 @@ GRANT SELECT ON textseq.phone, textseq.template, textseq.template_version, texts
 	textseq.enrollment, textseq.message, textseq.delivery_event, textseq.sender,
 	textseq.phone_tz_prefix, textseq.area_code_region, textseq.quiet_rule,
 	textseq.queue_health, textseq.worker_status, textseq.inbound, textseq.consent_event,
-	textseq.enrollments TO textseq_user;
+	textseq.enrollments, textseq.deferred_result, textseq.deferred_enrollment TO textseq_user;
 -- A phone's time zone override is CRM data; its verdicts are not.
 GRANT UPDATE (time_zone) ON textseq.phone TO textseq_user;
 GRANT SELECT (id, name, provider, paused, paused_reason, paused_at) ON textseq.account TO textseq_user;
@@ -56,7 +56,7 @@ GRANT EXECUTE ON FUNCTION
 	textseq.next_send_time(timestamptz, text[], text, time, time, int[]),
 	textseq.next_send_time(timestamptz, text, bigint),
 	textseq.window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz),
-	textseq.lead_data(textseq.lead),
+	textseq.lead_data(textseq.lead), textseq._zones_problem(text[]),
 	textseq.consent_verdict(text), textseq.branch_matches(text, text, text, text),
 	textseq.branch_check(text, text, text),
 	textseq.twilio_signature_valid(text, jsonb, text, text),
@@ -118,12 +118,31 @@ GRANT UPDATE (invalid, invalid_reason, line_type, opted_out, opted_out_at, updat
 	ON textseq.phone TO textseq_worker;
 GRANT UPDATE (message_id, applied_status) ON textseq.delivery_event TO textseq_worker;
 GRANT UPDATE (paused, paused_reason, paused_at) ON textseq.account TO textseq_worker;
+GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.deferred_result, textseq.deferred_enrollment TO textseq_worker;
 GRANT EXECUTE ON FUNCTION
 	textseq.claim(int, jsonb), textseq._claim_within_budget(textseq._candidate[], jsonb),
-	textseq._claim_candidates(int, timestamptz, jsonb),
+	textseq._claim_lock_due(int, timestamptz, jsonb),
+	textseq._claim_candidates(bigint[], timestamptz),
 	textseq._claim_cap_and_duplicates(textseq._candidate[], timestamptz),
-	textseq._claim_apply(textseq._candidate[], timestamptz),
+	textseq._claim_apply(textseq._candidate[], timestamptz, boolean),
+	textseq._claim_batch(bigint[], timestamptz, jsonb), textseq._claim_fail(bigint[], text[], timestamptz),
+	textseq._claim_one_by_one(bigint[], timestamptz, jsonb),
+	textseq._merge_data(textseq.lead, text, text),
+	textseq._try_render(text, jsonb), textseq._render_problem(text, jsonb),
+	textseq._try_next_send_time(timestamptz, text[], text, time, time, int[]),
+	textseq._try_window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz),
+	textseq._schedule_problem(timestamptz, text[], text, time, time, int[], timestamptz),
+	textseq._zones_problem(text[]),
+	textseq._lock_phones(text[]), textseq._lock_provider_ids(text[]), textseq._error_kind(text),
 	textseq.record_results(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[]),
+	textseq._record_messages(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[], timestamptz),
+	textseq._recorded_effects(textseq._recorded[], timestamptz),
+	textseq._defer_result(bigint, textseq.message_status, text, int, text, timestamptz, text),
+	textseq._record_row_held(bigint, textseq.message_status),
+	textseq._record_as_error(bigint, textseq.message_status, text, int, text, timestamptz),
+	textseq._record_one_by_one(bigint[], textseq.message_status[], text[], int[], text[], timestamptz[], timestamptz),
+	textseq._enrollment_effects(textseq._effect[], boolean), textseq._enrollment_effects_apart(textseq._effect[]),
+	textseq._apply_deferred(),
 	textseq._advance(bigint[], timestamptz[]), textseq._queue_current(bigint[], timestamptz[]),
 	textseq._apply_early_events(text[]), textseq._apply_delivery_events(bigint[]),
 	textseq._delivery_status(text, text), textseq._code_outcome(text, int),
@@ -152,7 +171,7 @@ BEGIN
 	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
 							 'enrollment', 'message', 'delivery_event', 'consent_event', 'inbound',
-							 'keyword', 'branch', 'lead_note'] LOOP
+							 'keyword', 'branch', 'lead_note', 'deferred_result', 'deferred_enrollment'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
 	END LOOP;
 	FOREACH t IN ARRAY ARRAY['lead', 'account', 'sender', 'template', 'sequence', 'bulk',

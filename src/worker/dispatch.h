@@ -37,12 +37,26 @@ extern int64 ts_spi_int(HeapTuple tup, int c);
 extern TsBatch *ts_dispatch_claim(int batch_size, const char *budgets_json);
 extern void ts_dispatch_send(TsHttp *http, TsBatch *batch, TsWorkerSlot *slot);
 extern void ts_dispatch_record(TsBatch *batch, TsWorkerSlot *slot);
+extern bool ts_shutdown_pending(void);
+extern volatile sig_atomic_t ts_sigterm_deferred;	/* set by worker.c's deferred SIGTERM */
+extern void ts_apply_deferred(void);
 
-/* in reconcile.c */
+/*
+ * in reconcile.c: crash recovery, the sweep, and reconciliation beside
+ * sending -- load a set in the claim's transaction, start it after the
+ * commit, let it run (with the sends, or alone when the queue is idle),
+ * write what is decided in transactions of its own.
+ */
 extern int	ts_recover_in_flight(void);
-extern int	ts_reconcile_round(TsHttp *http, TsWorkerSlot *slot);
 extern void ts_sweep(void);
 extern TimestampTz ts_next_due(void);
+extern int	ts_reconcile_load(bool idle);
+extern void ts_reconcile_start(TsHttp *http);
+extern bool ts_reconcile_busy(void);
+extern void ts_reconcile_run(TsHttp *http, int budget_ms, TsWorkerSlot *slot);
+extern bool ts_reconcile_due_write(void);
+extern void ts_reconcile_write(TsHttp *http);
+extern void ts_reconcile_forget(TsHttp *http);
 
 /* in ratelimit.c */
 extern void ts_rate_refresh(void);

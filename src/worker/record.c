@@ -6,6 +6,8 @@
  *	  call; pause accounts whose credentials were refused.
  *
  * The outcome -> status mapping (SPEC section 6) lives here and only here.
+ * Also the chore that completes what a record or claim deferred because a
+ * row it needed was locked (textseq._apply_deferred).
  *
  *-------------------------------------------------------------------------
  */
@@ -228,4 +230,13 @@ ts_dispatch_record(TsBatch *b, TsWorkerSlot *slot)
 						  " $3, $4, $5, $6)", 6, types, args, NULL, false, 0);
 	SPI_finish();
 	note_errors(b, slot);
+}
+
+/* Complete deferred results and enrollment moves whose rows are free now (transaction open). */
+void
+ts_apply_deferred(void)
+{
+	SPI_connect();
+	SPI_execute("SELECT textseq._apply_deferred()", false, 0);
+	SPI_finish();
 }

@@ -5,15 +5,24 @@
  *	  and sleep.
  *
  * Each round: claim (transaction) -> send (no transaction) -> record
- * (transaction); when nothing is due, reconcile maybe_sent messages, sweep,
- * and sleep until the earliest due time (capped by textseq.max_sleep) or
- * until a commit of due work sets our latch.  Errors (a bad row, a dropped
- * extension, DROP/TRUNCATE racing a batch) are reported and the loop goes
- * on after a short pause: the worker idles, it does not crash-loop.
+ * (transaction).  Reconciliation of maybe_sent messages runs beside it: a
+ * set is loaded in the claim's transaction and asked on the same HTTP loop
+ * as the sends, or alone in short slices while nothing is due; what it
+ * decides is written in a transaction of its own at the start of a round.
+ * When nothing is due and nothing is being reconciled: sweep, and sleep
+ * until the earliest due time (capped by textseq.max_sleep) or until a
+ * commit of due work sets our latch.  SIGTERM ends a send batch or a
+ * reconciliation at once (what is known is recorded first).  Errors (a bad
+ * row, a dropped extension, DROP/TRUNCATE racing a batch) are reported and
+ * the loop goes on after a short pause: the worker idles, it does not
+ * crash-loop.
  *
- * Only one worker serves a database: a session advisory lock guards it, so
+ * Only one worker serves a database: a session lock of textseq's own
+ * (fn/locks.c: no login can take it with pg_advisory_lock) guards it, so
  * crash recovery ('sending' -> 'maybe_sent') can never touch the rows of a
- * live worker.
+ * live worker.  Every lock wait of the worker is bounded by lock_timeout,
+ * set from textseq.lock_timeout: work blocked by a lock someone holds is
+ * deferred or retried, never waited on indefinitely.
  *
  * Calls down into claim.c, send.c, record.c, reconcile.c and xact.c; none of
  * them calls back up into this file.
@@ -43,8 +52,9 @@
 #include "utils/timestamp.h"
 
 #define TS_SWEEP_INTERVAL_SECS 60
+#define TS_DEFERRED_INTERVAL_SECS 1
 #define TS_ERROR_PAUSE_MS 1000
-#define TS_BUSY_CHORES_SECS 5
+#define TS_RECONCILE_SLICE_MS 250	/* idle queue: lookups alone this long, then look again */
 
 static TsWorkerSlot *my_slot = NULL;
 static TsHttp *http = NULL;
@@ -52,7 +62,7 @@ static TsBatch *unrecorded = NULL;	/* sent but not yet recorded (retry first) */
 static MemoryContext unrecorded_cxt = NULL;
 static Oid	recovered_ext = InvalidOid; /* extension instance already recovered */
 static TimestampTz last_sweep = 0;
-static TimestampTz last_chores = 0;
+static TimestampTz last_deferred = 0;
 
 /* on_shmem_exit: free our slot for the launcher. */
 static void
@@ -70,20 +80,66 @@ worker_exit(int code, Datum arg)
 	http = NULL;
 }
 
-/* Take the one-worker-per-database lock; false if another worker has it. */
+/* Take the one-worker-per-database lock (held for the session); false if another worker has it. */
 static bool
 take_singleton_lock(void)
 {
 	bool		got;
 
 	ts_xact_begin();
-	SPI_connect();
-	SPI_execute("SELECT pg_try_advisory_lock(29812, 0)", false, 1);
-	got = SPI_processed == 1 &&
-		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
-	SPI_finish();
+	got = ts_lock_acquire(TS_LOCK_WORKER, 0, true, true);
 	ts_xact_commit();
 	return got;
+}
+
+/* Session settings of the worker, again after every reload. */
+static void
+apply_session_settings(void)
+{
+	char		buf[32];
+
+	/*
+	 * The claim and record statements have large estimated costs but run in
+	 * milliseconds; compiling them with LLVM took a fifth of the worker's CPU.
+	 */
+	SetConfigOption("jit", "off", PGC_USERSET, PGC_S_SESSION);
+	/* no lock anyone holds may stall the worker: every wait is bounded */
+	snprintf(buf, sizeof(buf), "%d", textseq_lock_timeout_ms);
+	SetConfigOption("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION);
+}
+
+/*
+ * SIGTERM while a batch's outcomes are unrecorded: remember it, act on it
+ * once they are recorded.  (Holding interrupts instead would also hold off
+ * lock_timeout, and the record step's waits must stay bounded.)
+ */
+static void
+sigterm_deferred_handler(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ts_sigterm_deferred = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* From now on a SIGTERM waits until sigterm_defer_end(). */
+static void
+sigterm_defer_begin(void)
+{
+	pqsignal(SIGTERM, sigterm_deferred_handler);
+}
+
+/* Back to die() for SIGTERM; act on one that came meanwhile. */
+static void
+sigterm_defer_end(void)
+{
+	pqsignal(SIGTERM, die);
+	if (ts_sigterm_deferred)
+	{
+		ts_sigterm_deferred = false;
+		kill(MyProcPid, SIGTERM);
+	}
 }
 
 /* Record a batch that was sent; on success forget it. */
@@ -133,9 +189,28 @@ claim_batch(TsWorkerState *idle_state)
 		ts_rate_refresh();
 		b = ts_dispatch_claim(textseq_batch_size, ts_rate_budgets_json(textseq_batch_size));
 		ts_rate_consume(b);
+		(void) ts_reconcile_load(b->n == 0);
 	}
 	ts_xact_commit();
+	if (b == NULL)
+		ts_reconcile_forget(http);	/* idle for a reason: nothing to reconcile either */
+	else
+		ts_reconcile_start(http);
 	return b;
+}
+
+/* Write what reconciliation has decided (a transaction of its own). */
+static void
+write_reconciled(void)
+{
+	if (!ts_reconcile_due_write())
+		return;
+	ts_slot_set_state(my_slot, TS_STATE_RECONCILING);
+	if (OidIsValid(ts_xact_begin()))
+		ts_reconcile_write(http);
+	else
+		ts_reconcile_forget(http);
+	ts_xact_commit();
 }
 
 /* How long to sleep when no batch was claimed. */
@@ -159,14 +234,20 @@ sleep_ms_after_idle_round(void)
 	return Max(ms, 1);
 }
 
-/* Periodic housekeeping and reconciliation when the queue is quiet. */
+/* The periodic sweep (at most once a minute) and deferred work (once a second), idle or busy. */
 static void
-idle_chores(void)
+sweep_chore(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
-	last_chores = now;
-	(void) ts_reconcile_round(http, my_slot);
+	/* enrollment moves and results that waited for a row another session held */
+	if (now - last_deferred >= TS_DEFERRED_INTERVAL_SECS * USECS_PER_SEC)
+	{
+		if (OidIsValid(ts_xact_begin()))
+			ts_apply_deferred();
+		ts_xact_commit();
+		last_deferred = now;
+	}
 	if (now - last_sweep >= TS_SWEEP_INTERVAL_SECS * USECS_PER_SEC)
 	{
 		if (OidIsValid(ts_xact_begin()))
@@ -200,9 +281,16 @@ worker_round(void)
 	TsBatch    *b;
 	MemoryContext swap;
 
+	/* from here on a set latch means new work since this round looked */
+	ResetLatch(MyLatch);
 	MemoryContextReset(ts_batch_cxt);
 	if (unrecorded)
+	{
+		sigterm_defer_begin();
 		record_batch(unrecorded);
+		sigterm_defer_end();
+	}
+	write_reconciled();
 	b = claim_batch(&idle);
 	if (b == NULL)
 	{
@@ -211,25 +299,37 @@ worker_round(void)
 	}
 	if (b->n == 0)
 	{
-		idle_chores();
+		if (ts_reconcile_busy())
+		{
+			ts_reconcile_run(http, TS_RECONCILE_SLICE_MS, my_slot);
+			return;
+		}
+		sweep_chore();
 		sleep_for(sleep_ms_after_idle_round(), TS_STATE_SLEEPING);
 		return;
 	}
 	ts_slot_set_state(my_slot, TS_STATE_SENDING);
-	/* a SIGTERM now must not throw away outcomes: finish sending and record first */
+	/*
+	 * A SIGTERM now must not throw away outcomes: the send stops at once
+	 * (ts_shutdown_pending), and what is known is recorded before we exit.
+	 * It is deferred rather than held off, so that lock_timeout can still
+	 * end a wait of the record step.
+	 */
+	sigterm_defer_begin();
 	HOLD_INTERRUPTS();
 	ts_dispatch_send(http, b, my_slot);
+	RESUME_INTERRUPTS();
 	/* keep the outcomes until they are recorded, even across an error */
 	unrecorded = b;
 	swap = unrecorded_cxt;
 	unrecorded_cxt = ts_batch_cxt;
 	ts_batch_cxt = swap;
 	record_batch(b);
-	RESUME_INTERRUPTS();
+	sigterm_defer_end();
+	CHECK_FOR_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
-	/* a queue that never empties must not starve reconciliation and the sweep */
-	if (GetCurrentTimestamp() - last_chores >= TS_BUSY_CHORES_SECS * USECS_PER_SEC)
-		idle_chores();
+	/* a queue that never empties must not starve the sweep */
+	sweep_chore();
 }
 
 /* After an error: clean up like the server's own auxiliary processes do. */
@@ -240,6 +340,7 @@ recover_from_error(void)
 
 	HOLD_INTERRUPTS();
 	error_context_stack = NULL;
+	sigterm_defer_end();		/* a deferred SIGTERM ends the worker now (after this cleanup) */
 	EmitErrorReport();
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
@@ -249,6 +350,7 @@ recover_from_error(void)
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	/* transfers of an interrupted batch may still be attached: start clean */
+	ts_reconcile_forget(http);
 	ts_http_destroy(http);
 	http = ts_http_create();
 	InterruptHoldoffCount = 1;	/* drop any holdoff left by the failed round; released next */
@@ -290,11 +392,7 @@ textseq_worker_main(Datum arg)
 	SpinLockRelease(&ts_shared->mutex);
 	BackgroundWorkerInitializeConnection(dbname, textseq_worker_role, 0);
 	pgstat_report_appname("textseq worker");
-	/*
-	 * The claim and record statements have large estimated costs but run in
-	 * milliseconds; compiling them with LLVM took a fifth of the worker's CPU.
-	 */
-	SetConfigOption("jit", "off", PGC_USERSET, PGC_S_SESSION);
+	apply_session_settings();
 	if (!take_singleton_lock())
 	{
 		ereport(LOG, (errmsg("another textseq worker already serves database \"%s\"", dbname)));
@@ -316,6 +414,7 @@ textseq_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			apply_session_settings();
 		}
 		worker_round();
 	}

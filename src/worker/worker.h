@@ -21,6 +21,7 @@ extern int	textseq_request_timeout_ms;
 extern int	textseq_max_sleep_ms;
 extern int	textseq_reconcile_after_s;
 extern int	textseq_unreachable_retries;
+extern int	textseq_lock_timeout_ms;
 extern char *textseq_worker_role;
 
 /* in launcher.c */

@@ -33,8 +33,16 @@ resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 
 	(void) ctx;
 	for (int i = 0; i < nsegs; i++)
-		for (int j = 0; j < segs[i].len; j++)
-			h = (h ^ (unsigned char) segs[i].name[j]) * 16777619u;
+	{
+		if (segs[i].kind == TMPL_SEG_EXPR)
+			__builtin_trap();	/* the renderer resolves [path] steps first */
+		h = (h ^ (uint32_t) segs[i].kind) * 16777619u;
+		if (segs[i].kind == TMPL_SEG_INDEX)
+			h = (h ^ (uint32_t) segs[i].index) * 16777619u;
+		else
+			for (int j = 0; j < segs[i].len; j++)
+				h = (h ^ (unsigned char) segs[i].name[j]) * 16777619u;
+	}
 	memset(out, 0, sizeof(*out));
 	switch (h % 10)
 	{
@@ -90,7 +98,10 @@ visit_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
 	size_t	   *n = ctx;
 
 	for (int i = 0; i < nsegs; i++)
+	{
 		*n += segs[i].len > 0 ? (unsigned char) segs[i].name[0] : 0;
+		*n += segs[i].offset;
+	}
 	*n += offset;
 }
 

@@ -73,12 +73,19 @@ server_code(int status)
 	return status == 503 ? 20503 : 20500;
 }
 
+/* the message of an injected error: the rule's text= when it has one */
+static const char *
+fault_text(const Fault *f, int code)
+{
+	return f->text ? f->text : apply_code_text(code);
+}
+
 /* answer with an injected 5xx, replacing any body already written */
 static void
-answer_status(Req *r, int status, ErrWriter err)
+answer_status(Req *r, const Fault *f, ErrWriter err)
 {
 	buf_reset(&r->reply.body);
-	err(r, status, server_code(status), apply_code_text(server_code(status)));
+	err(r, f->arg, server_code(f->arg), fault_text(f, server_code(f->arg)));
 }
 
 /*
@@ -91,13 +98,13 @@ apply_pre(Req *r, const Fault *f, ErrWriter err)
 	switch (f->kind)
 	{
 		case FK_STATUS:
-			answer_status(r, f->arg, err);
+			answer_status(r, f, err);
 			break;
 		case FK_ERROR:
-			err(r, 400, f->arg, apply_code_text(f->arg));
+			err(r, 400, f->arg, fault_text(f, f->arg));
 			break;
 		case FK_THROTTLE:
-			err(r, 429, 20429, apply_code_text(20429));
+			err(r, 429, 20429, fault_text(f, 20429));
 			r->reply.retry_after = f->arg > 0 ? f->arg : 1;
 			break;
 		case FK_RESET:
@@ -120,7 +127,7 @@ apply_post(Req *r, const Fault *f, ErrWriter err)
 			r->reply.delay_ms += f->arg;
 			break;
 		case FK_ACCEPT_STATUS:
-			answer_status(r, f->arg, err);
+			answer_status(r, f, err);
 			break;
 		case FK_ACCEPT_RESET:
 			r->reply.post = POST_RESET;

@@ -4,11 +4,13 @@
  *	  Fault rules of textseq-mock: parse specs, hold the current rule set,
  *	  pick the fault for a request.
  *
- *	  Spec: [to=+E164,][op=create|list|fetch|any,]KIND[:ARG][@P]
+ *	  Spec: [to=+E164,][op=create|list|fetch|any,][text=PCT,]KIND[:ARG][@P]
  *	  P is a probability 0..1 (default 1) or #N (only the first N matching
  *	  requests).  Rules are tried in order; the first whose filters match
  *	  and whose probability or count fires decides the request; no rule
- *	  means a normal answer.  op defaults to create.
+ *	  means a normal answer.  op defaults to create.  text= (percent-encoded,
+ *	  so it may hold commas and any bytes, valid UTF-8 or not) replaces the
+ *	  error message of the reply; it is not a filter.
  *
  *	  The set is immutable once published and swapped with one atomic store,
  *	  so matching takes no lock; replaced sets are kept (a handler may still
@@ -26,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPEC_MAX 200
+#define SPEC_MAX 2048			/* room for a percent-encoded text= of ~600 bytes */
 #define RULES_MAX 256
 
 typedef struct Rule
@@ -39,6 +41,7 @@ typedef struct Rule
 	long		limit;			/* -1 = no #N limit */
 	atomic_long used;
 	char	   *spec;
+	char	   *text;			/* decoded text=, or NULL */
 } Rule;
 
 typedef struct RuleSet
@@ -120,28 +123,77 @@ parse_prob(const char *p, Rule *r, char *err, size_t errlen)
 	if (p[0] == '#')
 	{
 		if (parse_int(p + 1, 0, 1000000000L, &r->limit) < 0)
-			return snprintf(err, errlen, "bad count \"@%s\" (want @#N)", p), -1;
+			return snprintf(err, errlen, "bad count \"@%.40s\" (want @#N)", p), -1;
 		return 0;
 	}
 	errno = 0;
 	r->prob = strtod(p, &end);
 	if (errno || end == p || *end || r->prob < 0 || r->prob > 1)
-		return snprintf(err, errlen, "bad probability \"@%s\" (want 0..1)", p), -1;
+		return snprintf(err, errlen, "bad probability \"@%.40s\" (want 0..1)", p), -1;
 	return 0;
 }
 
-/* parse a "to=" or "op=" filter */
+/* value of a hex digit, or -1 */
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* percent-decode a text= value into a new string; NULL when a %XX is bad or decodes to NUL */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char	   *out = xmalloc(n + 1);
+	size_t		i,
+				o = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] != '%')
+		{
+			out[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+			(hexval(s[i + 1]) | hexval(s[i + 2])) == 0)
+		{
+			free(out);
+			return NULL;
+		}
+		out[o++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		i += 2;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* parse a "to=", "op=" or "text=" filter */
 static int
 parse_filter(const char *f, size_t n, Rule *r, char *err, size_t errlen)
 {
 	char		v[SPEC_MAX];
 
+	if (strncmp(f, "text=", 5) == 0)
+	{
+		free(r->text);
+		r->text = pct_decode(f + 5, n - 5);
+		if (r->text == NULL)
+			return snprintf(err, errlen, "bad percent-encoding in text="), -1;
+		return 0;
+	}
 	memcpy(v, f + 3, n - 3);
 	v[n - 3] = '\0';
 	if (strncmp(f, "to=", 3) == 0)
 	{
 		if (!sms_is_e164(v))
-			return snprintf(err, errlen, "\"%s\" is not an E.164 number", v), -1;
+			return snprintf(err, errlen, "\"%.40s\" is not an E.164 number", v), -1;
 		strcpy(r->to, v);
 		return 0;
 	}
@@ -154,7 +206,7 @@ parse_filter(const char *f, size_t n, Rule *r, char *err, size_t errlen)
 	else if (strcmp(v, "any") == 0)
 		r->ops = OP_CREATE | OP_LIST | OP_FETCH;
 	else
-		return snprintf(err, errlen, "bad op \"%s\" (create, list, fetch, any)", v), -1;
+		return snprintf(err, errlen, "bad op \"%.40s\" (create, list, fetch, any)", v), -1;
 	return 0;
 }
 
@@ -176,7 +228,7 @@ parse_arg(FaultKind k, const char *arg, Rule *r, char *err, size_t errlen)
 	if (k == FK_THROTTLE && arg == NULL)
 		v = 1;
 	else if (arg != NULL && parse_int(arg, lo, hi, &v) < 0)
-		return snprintf(err, errlen, "bad argument \"%s\" for %s (%ld..%ld)",
+		return snprintf(err, errlen, "bad argument \"%.40s\" for %s (%ld..%ld)",
 						arg, kind_names[k], lo, hi), -1;
 	r->arg = (int) v;
 	return 0;
@@ -203,7 +255,7 @@ parse_kind(char *s, Rule *r, char *err, size_t errlen)
 		if (strcmp(s, kind_names[k]) == 0)
 			break;
 	if (k == FK_COUNT)
-		return snprintf(err, errlen, "unknown fault kind \"%s\"", s), -1;
+		return snprintf(err, errlen, "unknown fault kind \"%.60s\"", s), -1;
 	r->kind = (FaultKind) k;
 	return parse_arg(r->kind, colon ? colon + 1 : NULL, r, err, errlen);
 }
@@ -222,18 +274,27 @@ parse_rule(const char *spec, Rule *r, char *err, size_t errlen)
 	r->ops = OP_CREATE;
 	r->prob = 1.0;
 	r->limit = -1;
-	while (strncmp(p, "to=", 3) == 0 || strncmp(p, "op=", 3) == 0)
+	while (strncmp(p, "to=", 3) == 0 || strncmp(p, "op=", 3) == 0 ||
+		   strncmp(p, "text=", 5) == 0)
 	{
 		char	   *comma = strchr(p, ',');
 
-		if (comma == NULL)
-			return snprintf(err, errlen, "a filter must be followed by \",KIND\""), -1;
-		if (parse_filter(p, (size_t) (comma - p), r, err, errlen) < 0)
+		if (comma == NULL || parse_filter(p, (size_t) (comma - p), r, err, errlen) < 0)
+		{
+			if (comma == NULL)
+				snprintf(err, errlen, "a filter must be followed by \",KIND\"");
+			free(r->text);
+			r->text = NULL;
 			return -1;
+		}
 		p = comma + 1;
 	}
 	if (parse_kind(p, r, err, errlen) < 0)
+	{
+		free(r->text);
+		r->text = NULL;
 		return -1;
+	}
 	r->spec = xstrdup(spec);
 	return 0;
 }
@@ -260,7 +321,10 @@ set_free(RuleSet *s)
 	int			i;
 
 	for (i = 0; i < s->n; i++)
+	{
 		free(s->rules[i].spec);
+		free(s->rules[i].text);
+	}
 	free(s);
 }
 
@@ -364,6 +428,7 @@ faults_match(unsigned op, const char *to, Fault *out)
 		out->kind = r->kind;
 		out->arg = r->arg;
 		out->spec = r->spec;
+		out->text = r->text;
 		return true;
 	}
 	return false;

@@ -108,6 +108,7 @@ typedef struct Fault
 	FaultKind	kind;
 	int			arg;			/* ms, HTTP status, Twilio code or seconds */
 	const char *spec;			/* the rule's text, for logs and responses */
+	const char *text;			/* error message to answer with (text=), or NULL */
 } Fault;
 
 extern int	faults_add_cli(const char *spec, char *err, size_t errlen);

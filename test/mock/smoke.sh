@@ -414,6 +414,21 @@ faults 'error:40001'
 req POST "$TX" -d "$TJ"
 fields code
 check "telnyx error:CODE is a 422" "422 40001" "$CODE $F"
+# text=: the reply's message, percent-decoded (any bytes, valid UTF-8 or not)
+faults 'text=caf%C3%A9%2C bad %FF%FE end,error:30007'
+tw +15559990005 x
+check "text= replaces the Twilio error message (raw bytes kept)" \
+  "400 $(printf 'caf\xc3\xa9, bad \xff\xfe end')" "$CODE $(LC_ALL=C sed -E 's/.*"message":"([^"]*)".*/\1/' <<<"$BODY")"
+faults 'text=Try later,status:503'
+tw +15559990005 x
+fields code message
+check "text= works with status:" "503 20503 Try later" "$CODE $F"
+faults 'text=%4,error:1'
+check "bad text= encoding rejected" 400 "$CODE"
+faults 'text=Nope,error:40002'
+req POST "$TX" -d "$TJ"
+fields code detail
+check "text= on Telnyx: errors[0].detail" "422 40002 Nope" "$CODE $F"
 faults accept_then_reset
 stat messages
 N0=$S

@@ -1,7 +1,7 @@
 -- template.sql: pgTAP tests of merge templates: SQLSTATEs of every template
 -- problem, template_check rows, Liquid semantics through jsonb, the cache.
 BEGIN;
-SELECT plan(44);
+SELECT plan(57);
 
 -- the functions' declared properties
 SELECT volatility_is('textseq', 'render', ARRAY['text', 'jsonb'], 'immutable', 'render is IMMUTABLE');
@@ -16,6 +16,9 @@ SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead
 SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": ""}}'), 'your company', 'default applies to ""');
 SELECT is(textseq.render('{{ lead.company | default: "your company" }}', '{"lead": {"company": false}}'), 'your company', 'default applies to false');
 SELECT is(textseq.render('{{ lead.company | default: "x" }}', '{"lead": {"company": " "}}'), ' ', 'default keeps whitespace');
+SELECT is(textseq.render('[{{ lead.opted | default }}]', '{"lead": {"opted": false}}'), '[]', 'default without an argument replaces false by ""');
+SELECT throws_ok($$SELECT textseq.render('{{ lead.opted | default: allow_false: true }}', '{}')$$, '22023', 'invalid template filter argument',
+                 'allow_false without a default value is 22023');
 SELECT is(textseq.render('{% if lead.company %}yes{% endif %}', '{"lead": {"company": ""}}'), 'yes', 'the empty string is truthy');
 SELECT is(textseq.render('{% if lead.n %}yes{% endif %}', '{"lead": {"n": 0}}'), 'yes', 'zero is truthy');
 SELECT is(textseq.render('{% if lead.x %}yes{% else %}no{% endif %}', '{"lead": {"x": null}}'), 'no', 'null is falsy');
@@ -25,11 +28,27 @@ SELECT is(textseq.render('{% if lead.x != empty %}not empty{% endif %}', '{"lead
 SELECT is(textseq.render('{{ sender.signature }}', '{"sender": {"signature": "-- Bob"}}'), '-- Bob', 'sender signature');
 SELECT is(textseq.render('{{ a.n }} {{ a.b }} {{ a.o }}', '{"a": {"n": 2.50, "b": true, "o": {"k": 1}}}'), '2.50 true {"k": 1}', 'numbers, booleans and objects render as jsonb text');
 
+-- brackets
+SELECT is(textseq.render('{{ lead["first name"] }}', '{"lead": {"first name": "Ann"}}'), 'Ann', 'a bracketed key with a space');
+SELECT is(textseq.render('{{ lead[field] }}', '{"lead": {"city": "Oslo"}, "field": "city"}'), 'Oslo', 'a key held by a variable');
+SELECT is(textseq.render('{{ lead.tags[0] }}/{{ lead.tags[-1] }}', '{"lead": {"tags": ["a", "b", "c"]}}'), 'a/c', 'array indexes, negative from the end');
+SELECT is(textseq.render('[{{ lead.tags["1"] }}]', '{"lead": {"tags": ["a", "b"]}}'), '[]', 'a string key does not index an array');
+
+SELECT is(textseq.render('{{ lead.name.first }}{{ lead.name.last }}', '{"lead": {"name": "Ann"}}'), 'An', '.first and .last of a string are characters');
+SELECT is(textseq.render('{{ lead.rows.first[1] }}{{ lead.rows.first.size }}', '{"lead": {"rows": [["a", "b"]]}}'), 'b2', 'built-ins apply within a path');
+
 -- filters
+SELECT is(textseq.render('[{{ lead.x | truncate: 5 }}][{{ lead.x | upcase | strip | capitalize }}][{{ lead.x | replace: "a", "b" | append: "!" }}]', '{"lead": {}}'),
+          '[][][!]', 'filters on a missing value render empty, never an error');
+SELECT is(textseq.render('{{ lead.f | truncate: 3 }}|{{ lead.f | capitalize }}|{{ lead.n | prepend: 1 }}', '{"lead": {"f": false, "n": 42}}'),
+          '...|False|142', 'filters take false and numbers as their text, as Liquid does');
 SELECT is(textseq.render('{{ "çà et là" | upcase }}', '{}'), 'ÇÀ ET LÀ', 'upcase is Unicode-aware');
 SELECT is(textseq.render('{{ "ПРИВЕТ" | capitalize }}', '{}'), 'Привет', 'capitalize works on Cyrillic');
 SELECT is(textseq.render('{{ "Ground control to Major Tom." | truncate: 20 }}', '{}'), 'Ground control to...', 'truncate counts the ellipsis');
 SELECT is(textseq.render('{{ "ééééé" | truncate: 4, "" }}', '{}'), 'éééé', 'truncate counts characters, not bytes');
+SELECT is(textseq.render('{{ "abcdefghijkl" | truncate: "010" }}', '{}'), 'abcde...', 'truncate reads a quoted length as Ruby''s Integer() does');
+SELECT throws_ok($$SELECT textseq.render('{{ "abc" | truncate: 5.0 }}', '{}')$$, '22023', 'invalid template filter argument',
+                 'a decimal truncate length is 22023');
 SELECT is(textseq.render('{{ " x " | strip | append: "!" | prepend: "<" | replace: "x", "y" }}', '{}'), '<y!', 'strip, append, prepend, replace chain');
 
 -- conditions
@@ -62,6 +81,10 @@ SELECT results_eq(
   $$SELECT line, col, sqlstate, message FROM textseq.template_check('{{ lead.first_name }} {{ lead.last_name }}', 'tap_lead')$$,
   $$VALUES (1, 31, '42703', 'lead field "last_name" is not a column of tap_lead')$$,
   'unknown lead fields are 42703 when a lead table is given');
+SELECT results_eq(
+  $$SELECT col, message FROM textseq.template_check('{{ lead["last name"] }} {{ lead[key] }}', 'tap_lead')$$,
+  $$VALUES (9, 'lead field "last name" is not a column of tap_lead')$$,
+  'a bracketed lead field is checked; a key held by a variable is not');
 SELECT is_empty($$SELECT * FROM textseq.template_check('{{ lead.last_name }}')$$, 'lead fields are not checked without a table');
 SELECT is((SELECT count(*)::int FROM textseq.template_check(E'{% if %}{% endif %}\n{{ lead.zz | nope }}', 'tap_lead')), 3,
           'syntax, filter and field problems are reported together');

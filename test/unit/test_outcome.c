@@ -4,7 +4,8 @@
  *	  Unit tests of the outcome core (src/core/outcome.c, pjson.c): every
  *	  code of PROVIDERS.md's table and SPEC section 6 classified, transport
  *	  failures, Retry-After, and parsing of real-looking Twilio and Telnyx
- *	  bodies (escapes, \u sequences, surrogate pairs, hostile input).
+ *	  bodies (escapes, \u sequences, surrogate pairs, hostile input, bytes
+ *	  that are not UTF-8), and matching list pages to reconciled messages.
  *
  *-------------------------------------------------------------------------
  */
@@ -323,6 +324,150 @@ test_rfc2822(void)
 	UNIT_EQ_INT(outcome_rfc2822_time(NULL, 0), 0);
 }
 
+/* Provider bytes that are not UTF-8 become U+FFFD; cuts fall between characters. */
+static void
+test_utf8_from_provider(void)
+{
+	TsResponse	r;
+	TsError		err;
+	TsListPage	pg;
+	char		body[800];
+	const char *bad = "{\"code\": 30007, \"message\": \"Bad \xff\xfe bytes \xc3 and a cut \xe2\x82\","
+		" \"sid\": \"SM\xc0\xaf" "1\", \"status\": \"fa\xed\xa0\x80il\"}";
+	const char *page = "{\"messages\": [{\"sid\": \"SM\xff\", \"to\": \"+1555\xe2\x82\", \"from\": "
+		"\"+1\xf4\x90\x80\x80\", \"body\": \"hi \xf0\x9f\x98\", \"status\": \"sent\"}], "
+		"\"next_page_uri\": null}";
+	int			n;
+
+	UNIT_CHECK(outcome_parse_response("twilio", bad, strlen(bad), &r, &err), "bad bytes parse");
+	/* each maximal ill-formed subpart is one U+FFFD: FF, FE, C3, E2 82 */
+	UNIT_EQ_STR(r.error_text, "Bad \xef\xbf\xbd\xef\xbf\xbd bytes \xef\xbf\xbd and a cut \xef\xbf\xbd");
+	/* an overlong (C0 AF) is two, a surrogate (ED A0 80) three */
+	UNIT_EQ_STR(r.provider_id, "SM\xef\xbf\xbd\xef\xbf\xbd" "1");
+	UNIT_EQ_STR(r.status, "fa\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdil");
+	UNIT_CHECK(ts_utf8_valid(r.error_text, strlen(r.error_text)) &&
+			   ts_utf8_valid(r.provider_id, strlen(r.provider_id)) &&
+			   ts_utf8_valid(r.status, strlen(r.status)), "every field valid UTF-8");
+	UNIT_CHECK(outcome_parse_list_page(page, strlen(page), &pg, &err), "bad page parses");
+	if (pg.n == 1)
+	{
+		UNIT_EQ_STR(pg.messages[0].sid, "SM\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].to, "+1555\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].from, "+1\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+		UNIT_EQ_STR(pg.messages[0].body, "hi \xef\xbf\xbd");
+	}
+	outcome_free_list_page(&pg);
+	/* a 3-byte character across the 255-byte limit of error_text is left out whole */
+	for (int pad = 252; pad <= 254; pad++)
+	{
+		n = snprintf(body, sizeof(body), "{\"message\": \"%.*s\xe2\x82\xac\xe2\x82\xac\"}", pad,
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		UNIT_CHECK(outcome_parse_response("twilio", body, (size_t) n, &r, &err), "long parses");
+		UNIT_EQ_INT(strlen(r.error_text), pad == 252 ? 255 : pad);
+		UNIT_CHECK(ts_utf8_valid(r.error_text, strlen(r.error_text)), "cut is valid UTF-8");
+	}
+}
+
+/* The UTF-8 helpers the provider layer and the fuzzer rely on. */
+static void
+test_utf8_helpers(void)
+{
+	char		out[8];
+	TsBuf		b;
+
+	UNIT_CHECK(ts_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10), "valid");
+	UNIT_CHECK(!ts_utf8_valid("\xc3", 1), "cut sequence");
+	UNIT_CHECK(!ts_utf8_valid("\xe0\x80\xaf", 3), "overlong");
+	UNIT_CHECK(!ts_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
+	UNIT_CHECK(!ts_utf8_valid("\xed\xbf\xbf", 3), "surrogate");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "ab\xe2\x82\xac\xe2\x82\xac", 8, false), 5);
+	UNIT_EQ_STR(out, "ab\xe2\x82\xac");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "a\xff" "b", 3, false), 5);
+	UNIT_EQ_STR(out, "a\xef\xbf\xbd" "b");
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "\xff\xff\xff", 3, false), 6);
+	UNIT_EQ_INT(ts_utf8_copy(out, sizeof(out), "a\xc3\xa9\xff\0zz", 7, true), 3);
+	UNIT_EQ_STR(out, "a??");
+	UNIT_EQ_INT(ts_utf8_copy(out, 1, "abc", 3, false), 0);
+	UNIT_EQ_STR(out, "");
+	tsbuf_init(&b);
+	tsbuf_append_utf8(&b, "x\xe2\x82y\xf0\x9f\x98\x80", 8);
+	UNIT_EQ_STR(b.data, "x\xef\xbf\xbdy\xf0\x9f\x98\x80");
+	tsbuf_free(&b);
+}
+
+/* A listed message for the matching tests. */
+static TsListedMessage
+listed(const char *sid, const char *to, const char *from, const char *body, int64_t created)
+{
+	TsListedMessage m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.sid, sizeof(m.sid), "%s", sid);
+	snprintf(m.to, sizeof(m.to), "%s", to);
+	snprintf(m.from, sizeof(m.from), "%s", from);
+	snprintf(m.status, sizeof(m.status), "sent");
+	m.body = (char *) body;
+	m.date_created = created;
+	return m;
+}
+
+/* Refuse one sid, as if another message already held it. */
+static bool
+taken_sm3(void *arg, const char *sid)
+{
+	(void) arg;
+	return strcmp(sid, "SM3") == 0;
+}
+
+/* One list page settles many messages of a sender: To, From, body, claim time, sids once. */
+static void
+test_match_page(void)
+{
+	TsListedMessage msgs[6];
+	TsListPage	pg = {6, msgs, NULL};
+	TsMatchKey	keys[5];
+
+	memset(keys, 0, sizeof(keys));
+	/* sorted by to; the two +1202 keys are the same text, claimed at 1000 and 2000 */
+	keys[0] = (TsMatchKey) {"+1201", "+1999", "hi A", 1000, 0};
+	keys[1] = (TsMatchKey) {"+1202", "+1999", "same", 1000, 1};
+	keys[2] = (TsMatchKey) {"+1202", "+1999", "same", 2000, 2};
+	keys[3] = (TsMatchKey) {"+1203", "+1999", "hi C", 5000, 3};
+	keys[4] = (TsMatchKey) {"+1204", "+1999", "hi D", 1000, 4};
+	/* newest first */
+	msgs[0] = listed("SM1", "+1202", "+1999", "same", 2100);
+	msgs[1] = listed("SM2", "+1201", "+1999", "other body", 2000);
+	msgs[2] = listed("SM3", "+1204", "+1999", "hi D", 1900);
+	msgs[3] = listed("SM4", "+1202", "+1999", "same", 1100);
+	msgs[4] = listed("SM5", "+1203", "+1999", "hi C", 4000);	/* 1000 s before its claim */
+	msgs[5] = listed("SM6", "+1201", "+1888", "hi A", 1500);	/* another sender */
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 5, 300, taken_sm3, NULL), 2);
+	UNIT_CHECK(!keys[0].found, "other body, other sender: no match");
+	UNIT_CHECK(keys[2].found && strcmp(keys[2].sid, "SM1") == 0, "newest to the latest claim");
+	UNIT_CHECK(keys[1].found && strcmp(keys[1].sid, "SM4") == 0, "the next to the other");
+	UNIT_CHECK(!keys[3].found, "created before its claim less skew: not it");
+	UNIT_CHECK(!keys[4].found, "a sid another message holds is not taken");
+	/* a second pass over the same page finds nothing new: a sid settles one key */
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 5, 300, NULL, NULL), 1);
+	UNIT_CHECK(keys[4].found && strcmp(keys[4].sid, "SM3") == 0, "without the refusal it matches");
+	UNIT_CHECK(!outcome_page_older_than(&pg, 2000), "not every message older");
+	UNIT_CHECK(outcome_page_older_than(&pg, 5000), "every message older");
+	msgs[1].date_created = 0;
+	UNIT_CHECK(!outcome_page_older_than(&pg, 5000), "an unknown date is never older");
+	/* a page that lists one sid twice settles one key with it, not two (found by fuzz_outcome) */
+	memset(keys, 0, sizeof(keys));
+	keys[0] = (TsMatchKey) {"+1202", "+1999", "same", 1000, 0};
+	keys[1] = (TsMatchKey) {"+1202", "+1999", "same", 2000, 1};
+	msgs[0] = listed("SM7", "+1202", "+1999", "same", 2100);
+	msgs[1] = listed("SM7", "+1202", "+1999", "same", 2100);
+	pg.n = 2;
+	UNIT_EQ_INT(outcome_match_page(&pg, keys, 2, 300, NULL, NULL), 1);
+	UNIT_CHECK(keys[1].found && !keys[0].found, "the repeated sid settles the latest claim only");
+}
+
 int
 main(void)
 {
@@ -335,5 +480,8 @@ main(void)
 	test_retry_after();
 	test_list_page();
 	test_rfc2822();
+	test_utf8_from_provider();
+	test_utf8_helpers();
+	test_match_page();
 	UNIT_DONE();
 }

@@ -27,6 +27,20 @@ static const TmplValue tag_items[] = {
 	{TMPL_NUMBER, false, "7", 1, NULL, 0},
 };
 
+static const TmplValue pair_items[] = {
+	{TMPL_STRING, false, "x", 1, NULL, 0},
+	{TMPL_STRING, false, "y", 1, NULL, 0},
+};
+
+static const TmplValue arr2_items[] = {
+	{TMPL_ARRAY, false, "[\"x\", \"y\"]", 10, pair_items, 2},
+	{TMPL_STRING, false, "zoë", 4, NULL, 0},
+};
+
+static const TmplValue objs_items[] = {
+	{TMPL_OBJECT, false, "{\"k\": \"v\"}", 10, NULL, 1},
+};
+
 #define S(p, s) {p, {TMPL_STRING, false, s, sizeof(s) - 1, NULL, 0}}
 #define N(p, s) {p, {TMPL_NUMBER, false, s, sizeof(s) - 1, NULL, 0}}
 #define B(p, b) {p, {TMPL_BOOL, b, NULL, 0, NULL, 0}}
@@ -53,33 +67,91 @@ static const Entry data[] = {
 	S("sender.signature", "-- Bob"),
 	N("n5", "5"),
 	S("s5", "5"),
+	N("f5", "5.0"),
+	N("f55", "5.5"),
+	S("s010", "010"),
+	S("lead.first name", "Ann Marie"),
+	S("lead.field", "first_name"),
+	S("lead.fsp", "first name"),
+	S("field", "first_name"),
+	N("n1", "1"),
+	N("neg1", "-1"),
+	S("s1", "1"),
+	S("lead.", "blank key"),	/* lead's key "" */
+	N("lead.neg", "-4.25"),
+	{"lead.arr2", {TMPL_ARRAY, false, "[[\"x\", \"y\"], \"zoë\"]", 20, arr2_items, 2}},
+	{"lead.objs", {TMPL_ARRAY, false, "[{\"k\": \"v\"}]", 12, objs_items, 1}},
+	S("lead.objs.0.k", "v"),
 };
 
-/* Resolve by joining the segments with dots and looking the path up. */
+/* Is the step .<digits>? */
+static bool
+all_digits(const TmplSeg *seg)
+{
+	for (int i = 0; i < seg->len; i++)
+		if (seg->name[i] < '0' || seg->name[i] > '9')
+			return false;
+	return seg->len > 0;
+}
+
+/*
+ * Resolve step by step: names and keys look up the dotted path so far in
+ * the table, indexes (and .<digits>) pick an element of an array's items.
+ */
 static bool
 resolve(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
 {
 	char		path[256];
 	size_t		len = 0;
+	TmplValue	cur;
 
 	(void) ctx;
+	memset(&cur, 0, sizeof(cur));
 	for (int i = 0; i < nsegs; i++)
 	{
-		if (len + (size_t) segs[i].len + 2 > sizeof(path))
+		const TmplSeg *sg = &segs[i];
+		bool		found = false;
+
+		if (i > 0 && cur.kind == TMPL_ARRAY &&
+			(sg->kind == TMPL_SEG_INDEX || (sg->kind == TMPL_SEG_NAME && all_digits(sg))))
+		{
+			long long	k = sg->kind == TMPL_SEG_INDEX ? sg->index : atoll(sg->name);
+
+			k = k < 0 ? k + cur.nitems : k;
+			if (cur.items == NULL || k < 0 || k >= cur.nitems)
+				return false;
+			cur = cur.items[k];
+			len += (size_t) snprintf(path + len, sizeof(path) - len, ".%lld", k);
+			continue;
+		}
+		if (sg->kind == TMPL_SEG_INDEX || len + (size_t) sg->len + 2 > sizeof(path))
 			return false;
 		if (i > 0)
 			path[len++] = '.';
-		memcpy(path + len, segs[i].name, (size_t) segs[i].len);
-		len += (size_t) segs[i].len;
+		memcpy(path + len, sg->name, (size_t) sg->len);
+		len += (size_t) sg->len;
+		path[len] = '\0';
+		for (size_t k = 0; k < sizeof(data) / sizeof(data[0]) && !found; k++)
+			if (strcmp(data[k].path, path) == 0)
+			{
+				cur = data[k].value;
+				found = true;
+			}
+		if (!found)
+			return false;
 	}
-	path[len] = '\0';
-	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
-		if (strcmp(data[i].path, path) == 0)
-		{
-			*out = data[i].value;
-			return true;
-		}
-	return false;
+	*out = cur;
+	return true;
+}
+
+/* A resolver where every path is the value ctx points to. */
+static bool
+one_value(void *ctx, const TmplSeg *segs, int nsegs, TmplValue *out)
+{
+	(void) segs;
+	(void) nsegs;
+	*out = *(const TmplValue *) ctx;
+	return true;
 }
 
 static char result[4096];
@@ -116,13 +188,42 @@ test_outputs(void)
 	UNIT_EQ_STR(render("[{{ lead.missing }}][{{ nope.x.y }}][{{ lead.nothing }}]"), "[][][]");
 	UNIT_EQ_STR(render("{{ lead.vip }} {{ lead.opted }} {{ lead.age }} {{ lead.score }}"), "true false 42 7.50");
 	UNIT_EQ_STR(render("{{ \"lit\" }}{{ 'q' }}{{ 12 }}{{ -3.5 }}{{ nil }}{{ true }}{{ }}"), "litq12-3.5true");
-	UNIT_EQ_STR(render("{{ lead.tags }}"), "[\"vip\", 7]");
+	UNIT_EQ_STR(render("{{ lead.tags }}"), "vip7");	/* an array prints as its elements */
 	UNIT_EQ_STR(render("no markup at all"), "no markup at all");
 	UNIT_EQ_STR(render(""), "");
 	UNIT_EQ_STR(render("a { b } c %} d }}"), "a { b } c %} d }}");
 	UNIT_EQ_STR(render("{{ lead.tags.size }} {{ lead.tags.first }} {{ lead.tags.last }} {{ lead.first_name.size }}"),
 				"2 vip 7 3");
 	UNIT_EQ_STR(render("{{ lead.emoji.size }}|{{ lead.none.first }}|{{ lead.age.size }}"), "4||");
+}
+
+/* An array prints as its elements one after the other, nested arrays too, nil as nothing (Variable#render_obj_to_output). */
+static void
+test_array_output(void)
+{
+	static const TmplValue with_nil[] = {
+		{TMPL_STRING, false, "a", 1, NULL, 0},
+		{TMPL_NIL, false, NULL, 0, NULL, 0},
+		{TMPL_ARRAY, false, "[\"x\", \"y\"]", 10, pair_items, 2},
+		{TMPL_BOOL, true, NULL, 0, NULL, 0},
+		{TMPL_OBJECT, false, "{\"k\": \"v\"}", 10, NULL, 1},
+	};
+	const char *src = "[{{ a }}]";
+	TmplValue	a = {TMPL_ARRAY, false, "[...]", 5, with_nil, 5};
+	TsError		err;
+	Tmpl	   *t = tmpl_parse(src, strlen(src), &err);
+	TsBuf		out;
+
+	UNIT_EQ_STR(render("[{{ lead.tags }}][{{ lead.none }}][{{ lead.arr2 }}][{{ lead.missing | default: lead.tags }}]"),
+				"[vip7][][xyzoë][vip7]");
+	/* filters take an array's text, as Liquid's filters take its inspect form */
+	UNIT_EQ_STR(render("{{ lead.tags | append: '' }}|{{ lead.tags | upcase }}"), "[\"vip\", 7]|[\"VIP\", 7]");
+	tsbuf_init(&out);
+	UNIT_CHECK(tmpl_render(t, one_value, &a, &out, &err), "an array with nil, nested array, boolean and object renders");
+	tsbuf_appendc(&out, '\0');
+	UNIT_EQ_STR(out.data, "[axytrue{\"k\": \"v\"}]");
+	tsbuf_free(&out);
+	tmpl_free(t);
 }
 
 /* Filters with Liquid's semantics. */
@@ -151,6 +252,120 @@ test_filters(void)
 	UNIT_EQ_STR(render("{{ lead.tags | size }}"), "ERR 3 1:16 unknown filter \"size\"");
 }
 
+/* Every filter on nil, missing, false, true, "" and numbers gives what Liquid 5 gives (never an error). */
+static void
+test_filters_on_nil_false_numbers(void)
+{
+	static const char *const cases[][2] = {
+		{"lead.missing", "[][][][][][1][1][][d][]"},
+		{"lead.nothing", "[][][][][][1][1][][d][]"},
+		{"lead.opted", "[FALSE][false][False][false][...][false1][1false][fblse][d][]"},
+		{"lead.vip", "[TRUE][true][True][true][...][true1][1true][true][true][true]"},
+		{"lead.company", "[][][][][][1][1][][d][]"},
+		{"lead.age", "[42][42][42][42][42][421][142][b2][42][42]"},
+		{"lead.neg", "[-4.25][-4.25][-4.25][-4.25][...][-4.251][1-4.25][-b.25][-4.25][-4.25]"},
+	};
+	char		src[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *x = cases[i][0];
+		const char *pat = strcmp(x, "lead.opted") == 0 ? "a" : "4";
+
+		snprintf(src, sizeof(src),
+				 "[{{ %s | upcase }}][{{ %s | downcase }}][{{ %s | capitalize }}][{{ %s | strip }}]"
+				 "[{{ %s | truncate: 2 }}][{{ %s | append: 1 }}][{{ %s | prepend: 1 }}]"
+				 "[{{ %s | replace: '%s', 'b' }}][{{ %s | default: 'd' }}][{{ %s | default }}]",
+				 x, x, x, x, x, x, x, x, pat, x, x);
+		UNIT_EQ_STR(render(src), cases[i][1]);
+	}
+}
+
+/* default without an argument replaces nil, false and empty values by "" (Liquid's default_value = ''). */
+static void
+test_default_without_argument(void)
+{
+	UNIT_EQ_STR(render("[{{ lead.missing | default }}][{{ lead.opted | default }}][{{ lead.none | default }}]"), "[][][]");
+	UNIT_EQ_STR(render("[{{ lead.first_name | default }}][{{ lead.age | default }}][{{ lead.vip | default }}]"), "[Ann][42][true]");
+	UNIT_EQ_STR(render("{{ lead.opted | default | append: '!' }}"), "!");
+	UNIT_EQ_STR(render("{{ lead.opted | default: allow_false: true }}"),
+				"ERR 4 1:17 filter \"default\" needs a value before \"allow_false\"");
+	UNIT_EQ_STR(render("{{ lead.opted | default: 'a', 'b' }}"), "ERR 4 1:17 filter \"default\" takes at most 1 argument");
+}
+
+/* Bracket access: lead["first name"], lead[field], lead.tags[0], as in Liquid's VariableLookup. */
+static void
+test_bracket_access(void)
+{
+	UNIT_EQ_STR(render("{{ lead[\"first name\"] }}|{{ lead['first_name'] }}|{{ lead[ 'first_name' ] }}|{{ lead ['first_name'] }}"),
+				"Ann Marie|Ann|Ann|Ann");
+	UNIT_EQ_STR(render("{{ lead[field] }}|{{ lead[lead.fsp] }}|{{ lead[lead['field']] }}|{{ ['lead'].first_name }}|{{ ['lead'][field] }}"),
+				"Ann|Ann Marie|Ann|Ann|Ann");
+	UNIT_EQ_STR(render("{{ lead.tags[0] }}|{{ lead.tags[1] }}|{{ lead.tags[-1] }}|{{ lead.tags[-2] }}|{{ lead.tags[2] }}|{{ lead.tags[-3] }}"),
+				"vip|7|7|vip||");
+	UNIT_EQ_STR(render("{{ lead.tags[n1] }}|{{ lead.tags[neg1] }}|{{ lead.tags[s1] }}|{{ lead.tags['1'] }}|{{ lead.tags[1.0] }}|{{ lead[1] }}"),
+				"7|7||||");		/* a string is no index, 1.0 no integer, an index no key */
+	UNIT_EQ_STR(render("[{{ lead[nil] }}][{{ lead[true] }}][{{ lead[lead.missing] }}][{{ [field] }}]"),
+				"[][][][]");
+	UNIT_EQ_STR(render("[{{ lead[empty] }}][{{ lead[blank] }}]"), "[blank key][blank key]");	/* the key "" */
+	UNIT_EQ_STR(render("{{ lead.tags.size }}|{{ lead.tags['size'] }}|{{ lead.tags['first'] }}|{{ lead['tags'].size }}"), "2|||2");
+	UNIT_EQ_STR(render("{{ lead . first_name }}|{{ lead. first_name }}|{{ lead['tags'] .size }}|{{ lead['tags'].0 }}"),
+				"Ann|Ann|2|vip");
+	UNIT_EQ_STR(render("{{ lead[field] | upcase }}|{{ lead.missing | default: lead['first name'] }}|{{ 'abcdef' | truncate: ['n5'] }}"),
+				"ANN|Ann Marie|ab...");
+	UNIT_EQ_STR(render("{% if lead['first name'] contains 'Marie' and lead.tags[0] == 'vip' %}a{% endif %}"
+					   "{% if ['lead'] contains 'first name' %}b{% endif %}{% if lead[field] == blank %}c{% endif %}"), "ab");
+}
+
+/* Bracket syntax errors, with Liquid's strict parser refusing the same. */
+static void
+test_bracket_errors(void)
+{
+	TsBuf		b;
+
+	UNIT_EQ_STR(render("{{ lead['a' }}"), "ERR 1 1:13 expected \"]\", found nothing");
+	UNIT_EQ_STR(render("{{ lead['a' 'b'] }}"), "ERR 1 1:13 expected \"]\", found 'b'");
+	UNIT_EQ_STR(render("{{ lead[] }}"), "ERR 1 1:9 expected a value, found \"]\"");
+	UNIT_EQ_STR(render("{{ lead.['a'] }}"), "ERR 1 1:4 a path cannot end with \".\" at \"lead.\"");
+	UNIT_EQ_STR(render("{{ lead['a']b }}"), "ERR 1 1:13 expected \"|\" or the end of the output, found \"b\"");
+	UNIT_EQ_STR(render("{{ lead['a' | upcase] }}"), "ERR 1 1:13 expected \"]\", found \"|\"");
+	UNIT_EQ_STR(render("{{ a[0][1][2][3][4][5][6][7][8][9][10][11][12][13][14][15] }}"),
+				"ERR 5 1:4 path has more than 16 parts");
+	tsbuf_init(&b);
+	tsbuf_appends(&b, "{{ a");
+	for (int i = 0; i < TMPL_MAX_KEY_DEPTH + 1; i++)
+		tsbuf_appends(&b, "[a");
+	for (int i = 0; i < TMPL_MAX_KEY_DEPTH + 1; i++)
+		tsbuf_appends(&b, "]");
+	tsbuf_appends(&b, " }}");
+	UNIT_EQ_STR(render(b.data), "ERR 5 1:37 keys nested deeper than 16 levels");
+	tsbuf_free(&b);
+}
+
+/* .first / .last of a string are its first / last character ("" for ""), as in Liquid's VariableLookup. */
+static void
+test_string_first_last(void)
+{
+	UNIT_EQ_STR(render("{{ lead.first_name.first }}|{{ lead.first_name.last }}|{{ lead.company.first }}|{{ lead.company.last }}|"),
+				"A|n|||");
+	UNIT_EQ_STR(render("{{ lead.emoji.last }}|{{ lead.greek.first | upcase }}|{{ lead.latin.last }}"), "😀|Α|ź");
+	UNIT_EQ_STR(render("{% if lead.company.first %}a{% endif %}{% if lead.company.first == '' %}b{% endif %}"
+					   "{% if lead.missing.first %}c{% endif %}"), "ab");	/* "" is no nil */
+}
+
+/* .size, .first and .last apply at any step, not only the last (Liquid walks the path step by step). */
+static void
+test_builtins_within_paths(void)
+{
+	UNIT_EQ_STR(render("{{ lead.tags.first.size }}|{{ lead.first_name.first.size }}|{{ lead.tags.last.size }}|{{ lead.tags.size.size }}|"),
+				"3|1|||");	/* a number has no .size */
+	UNIT_EQ_STR(render("{{ lead.arr2.first[1] }}|{{ lead.arr2.first.last }}|{{ lead.arr2[0].size }}|{{ lead.arr2.last.first }}|{{ lead.arr2.last.last }}"),
+				"y|y|2|z|ë");
+	UNIT_EQ_STR(render("{{ lead.objs.first.k }}|{{ lead.objs.last['k'] }}|{% if lead.objs.first contains 'k' %}has k{% endif %}"),
+				"v|v|has k");
+	UNIT_EQ_STR(render("[{{ lead.first }}][{{ lead.last }}][{{ lead.none.first }}][{{ lead.age.first }}]"), "[][][][]");
+}
+
 /* truncate: characters, the ellipsis counting toward N. */
 static void
 test_truncate(void)
@@ -166,6 +381,21 @@ test_truncate(void)
 				"ab...ab...a...");
 	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: lead.first_name }}"), "abcdef");
 	UNIT_EQ_STR(render("{{ 'abcdef' | truncate: -1 }}"), "...");
+}
+
+/* truncate's length is read as Liquid's Utils.to_integer reads it: Ruby's Integer(). */
+static void
+test_truncate_length_as_ruby_integer(void)
+{
+	UNIT_EQ_STR(render("{{ 'abcdefghijklmnop' | truncate: '010' }}|{{ 'abcdefghijklmnop' | truncate: s010 }}"),
+				"abcde...|abcde...");	/* a leading 0 is octal */
+	UNIT_EQ_STR(render("{{ 'abcdefghijklmnop' | truncate: '0x08' }}|{{ 'abcdefghijklmnop' | truncate: '0b101' }}"
+					   "|{{ 'abcdefghijklmnop' | truncate: ' 1_0 ' }}|{{ 'abcdefghijklmnop' | truncate: 010 }}"),
+				"abcde...|ab...|abcdefg...|abcdefg...");	/* an unquoted 010 is ten */
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: 5.0 }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: 2.5 }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abc' | truncate: '1__0' }}"), "ERR 4 1:12 filter \"truncate\" needs an integer length");
+	UNIT_EQ_STR(render("{{ 'abcdefgh' | truncate: f5 }}|{{ 'abcdefgh' | truncate: f55 }}"), "abcdefgh|abcdefgh");
 }
 
 /* if / elsif / else / unless with Liquid's truthiness and comparisons. */
@@ -281,6 +511,55 @@ test_paths(void)
 	tmpl_free(t);
 }
 
+/* Describe each path as "name.[key].[3].[?]", in the order tmpl_foreach_path gives them. */
+static void
+describe_path(void *ctx, const TmplSeg *segs, int nsegs, size_t offset)
+{
+	TsBuf	   *b = ctx;
+	char		num[32];
+
+	for (int i = 0; i < nsegs; i++)
+	{
+		if (i > 0)
+			tsbuf_appendc(b, '.');
+		if (segs[i].kind == TMPL_SEG_NAME)
+			tsbuf_append(b, segs[i].name, (size_t) segs[i].len);
+		else if (segs[i].kind == TMPL_SEG_KEY)
+		{
+			tsbuf_appendc(b, '[');
+			tsbuf_append(b, segs[i].name, (size_t) segs[i].len);
+			tsbuf_appendc(b, ']');
+		}
+		else if (segs[i].kind == TMPL_SEG_INDEX)
+		{
+			snprintf(num, sizeof(num), "[%lld]", segs[i].index);
+			tsbuf_appends(b, num);
+		}
+		else
+			tsbuf_appends(b, "[?]");
+	}
+	snprintf(num, sizeof(num), "@%zu ", offset);
+	tsbuf_appends(b, num);
+}
+
+/* Paths with brackets: static keys and indexes known, [path] steps dynamic; source order. */
+static void
+test_paths_with_keys(void)
+{
+	const char *src = "{{ lead['first name'] }}{{ lead[lead.field].x }}{{ lead.tags[-1] }}{{ [k][0] }}";
+	TmplProblems pr;
+	Tmpl	   *t = tmpl_parse_all(src, strlen(src), &pr);
+	TsBuf		b;
+
+	tsbuf_init(&b);
+	tmpl_foreach_path(t, describe_path, &b);
+	tsbuf_appendc(&b, '\0');
+	UNIT_EQ_INT(pr.count, 0);
+	UNIT_EQ_STR(b.data, "lead.[first name]@3 lead.[?].x@27 lead.field@32 lead.tags.[-1]@51 [?].[0]@70 k@71 ");
+	tsbuf_free(&b);
+	tmpl_free(t);
+}
+
 /* Nesting limit and render limits. */
 static void
 test_limits(void)
@@ -318,13 +597,22 @@ int
 main(void)
 {
 	test_outputs();
+	test_array_output();
 	test_filters();
+	test_filters_on_nil_false_numbers();
+	test_default_without_argument();
+	test_bracket_access();
+	test_bracket_errors();
+	test_string_first_last();
+	test_builtins_within_paths();
 	test_truncate();
+	test_truncate_length_as_ruby_integer();
 	test_conditions();
 	test_whitespace();
 	test_errors();
 	test_all_problems();
 	test_paths();
+	test_paths_with_keys();
 	test_limits();
 	UNIT_DONE();
 }

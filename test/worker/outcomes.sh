@@ -127,7 +127,9 @@ for n in $N_A500 $N_ARST $N_HANG; do
   is "$fault: exactly once at the mock" "$(at_mock $n)" 1
   is "$fault: outbox with the mock's sid, not resent" "$(msg $n status)|$(msg $n provider_id)|$(msg $n attempts)" "outbox|$sid|1"
 done
-ok "reconciliation asked the provider's list" test "$(mock_stat lists)" -ge 4
+# one list of the sender may settle all four ambiguous messages (issue 7 item 11): at least one
+echo "# list calls: $(mock_stat lists) for 4 ambiguous messages"
+ok "reconciliation asked the provider's list" test "$(mock_stat lists)" -ge 1
 is "the plain number went through" "$(msg $N_OK status)|$(at_mock $N_OK)" "outbox|1"
 is "no (to, body) twice at the provider" "$(mock_dups)" 0
 

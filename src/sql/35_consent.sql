@@ -76,6 +76,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n int;
 BEGIN
+	-- the claim's per-phone lock: an opt-out that commits before a claim looks
+	-- is seen by it; one that comes after waits for that claim to commit
+	PERFORM textseq._lock_phones(phones);
 	INSERT INTO textseq.consent_event (at, phone, consent, source, detail, changed, inbound_id, actor)
 	SELECT textseq.now(), p.e164, 'opt_out', source, detail, NOT p.opted_out, inbound, textseq._caller()
 	  FROM textseq.phone p

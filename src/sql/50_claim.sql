@@ -120,9 +120,20 @@ CREATE FUNCTION textseq._claim_candidates(ids bigint[], now_ts timestamptz)
 RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 	WITH gated AS (
 		SELECT m.id, m.sender_id, s.account_id, m.enrollment_id, m.bulk_id, m.lead_id, m.due_at,
-			   m.expires_at, ch.phone,
-			   q.block_duplicates, q.duplicate_window, q.frequency_cap, q.frequency_window,
-			   CASE WHEN q.id IS NULL OR tv.template_id IS NULL THEN 'error'
+			   m.expires_at, CASE WHEN m.kind IN ('confirmation', 'help') THEN m.phone ELSE ch.phone END AS phone,
+			   -- one-off texts block duplicates for a day; replies are never blocked or capped
+			   coalesce(q.block_duplicates, m.kind = 'one_off') AS block_duplicates,
+			   coalesce(q.duplicate_window, interval '24 hours') AS duplicate_window,
+			   q.frequency_cap, coalesce(q.frequency_window, interval '24 hours') AS frequency_window,
+			   CASE -- a step whose enrollment ended (a reply, STOP, finished by hand) never goes out
+					WHEN m.kind = 'sequence' AND en.status IS DISTINCT FROM 'pending' THEN 'canceled'
+					WHEN (m.kind = 'sequence' AND q.id IS NULL) OR (m.kind IN ('sequence', 'one_off')
+																	AND tv.template_id IS NULL) THEN 'error'
+					-- replies textseq sends itself (confirmation, help) go to the number that wrote;
+					-- the opt-out confirmation is the one text an opted-out number gets
+					WHEN m.kind = 'confirmation' THEN NULL
+					WHEN m.kind = 'help' AND rp.opted_out THEN 'omitted_opted_out'
+					WHEN m.kind = 'help' THEN NULL
 					WHEN l.id IS NULL THEN 'omitted_deleted_lead'
 					WHEN ch.reason = 1 THEN 'omitted_opted_out'
 					WHEN ch.reason = 2 THEN 'omitted_do_not_contact'
@@ -130,10 +141,11 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 					WHEN ch.reason = 4 OR ch.phone IS NULL THEN 'omitted_invalid'
 					WHEN now_ts > m.expires_at THEN 'expired'
 			   END::textseq.message_status AS skip,
-			   CASE WHEN q.id IS NULL THEN format('sequence %s does not exist', m.sequence_id)
+			   CASE WHEN m.kind = 'sequence' AND q.id IS NULL THEN format('sequence %s does not exist', m.sequence_id)
 					WHEN tv.template_id IS NULL
 					THEN format('template %s has no version %s', m.template_id, m.template_version)
 			   END AS skip_text,
+			   m.kind, m.body AS reply_body,
 			   l, q, m.signature, s.phone_number AS from_number, tv.body AS template,
 			   ch.zones, ch.region
 		  -- probe the primary key: the planner cannot know how few rows the batch has
@@ -143,6 +155,8 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		  LEFT JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
 		  LEFT JOIN textseq.lead l ON l.id = m.lead_id
+		  LEFT JOIN textseq.enrollment en ON en.id = m.enrollment_id
+		  LEFT JOIN textseq.phone rp ON rp.e164 = m.phone AND m.kind IN ('confirmation', 'help')
 		  LEFT JOIN LATERAL (
 			SELECT r.phone, r.zones, r.region, r.reason
 			  FROM (SELECT c.phone, p.zones, p.region, c.position,
@@ -159,15 +173,20 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 	), windowed AS MATERIALIZED (
 		-- opens_at: NULL = no opening within 14 days or no zone; -infinity = cannot compute
 		SELECT g.*,
-			   CASE WHEN g.skip IS NULL THEN
-					textseq._try_next_send_time(now_ts, g.zones, g.region, (g.q).window_start,
-												(g.q).window_end, (g.q).window_days)
+			   CASE WHEN g.skip IS NULL AND g.kind IN ('confirmation', 'help') THEN now_ts
+					WHEN g.skip IS NULL THEN
+					-- a one-off text keeps the federal window, 08:00-21:00 every day
+					textseq._try_next_send_time(now_ts, g.zones, g.region,
+												coalesce((g.q).window_start, '08:00'),
+												coalesce((g.q).window_end, '21:00'),
+												coalesce((g.q).window_days, '{0,1,2,3,4,5,6}'))
 			   END AS opens_at
 		  FROM gated g
 	), rendered AS MATERIALIZED (
 		-- body: NULL when not rendered now, or when it cannot be rendered
 		SELECT w.*,
-			   CASE WHEN w.skip IS NULL AND w.opens_at > '-infinity' AND w.opens_at <= now_ts THEN
+			   CASE WHEN w.skip IS NULL AND w.kind IN ('confirmation', 'help') THEN w.reply_body
+					WHEN w.skip IS NULL AND w.opens_at > '-infinity' AND w.opens_at <= now_ts THEN
 					textseq._try_render(w.template, textseq._merge_data(w.l, w.signature, w.from_number))
 			   END AS body
 		  FROM windowed w
@@ -175,9 +194,12 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		-- closes_at: when the window open now closes (the provider's validity period)
 		SELECT r.*, CASE WHEN (r.q).smart_encoding AND r.body IS NOT NULL
 						 THEN textseq.smart_encode(r.body) ELSE r.body END AS final_body,
-			   CASE WHEN r.body IS NOT NULL THEN
-					textseq._try_window_closes_at(now_ts, r.zones, r.region, (r.q).window_start,
-												  (r.q).window_end, (r.q).window_days, r.expires_at)
+			   CASE WHEN r.body IS NOT NULL AND r.kind IN ('confirmation', 'help') THEN r.expires_at
+					WHEN r.body IS NOT NULL THEN
+					textseq._try_window_closes_at(now_ts, r.zones, r.region,
+												  coalesce((r.q).window_start, '08:00'),
+												  coalesce((r.q).window_end, '21:00'),
+												  coalesce((r.q).window_days, '{0,1,2,3,4,5,6}'), r.expires_at)
 			   END AS closes_at
 		  FROM rendered r
 	), decided AS (
@@ -201,13 +223,15 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 			CASE WHEN d.verdict IS DISTINCT FROM 'error' THEN NULL
 				 WHEN d.skip IS NOT NULL THEN d.skip_text
 				 WHEN d.opens_at = '-infinity' THEN 'the send window could not be computed: ' ||
-					textseq._schedule_problem(now_ts, d.zones, d.region, (d.q).window_start,
-											  (d.q).window_end, (d.q).window_days, NULL)
+					textseq._schedule_problem(now_ts, d.zones, d.region, coalesce((d.q).window_start, '08:00'),
+											  coalesce((d.q).window_end, '21:00'),
+											  coalesce((d.q).window_days, '{0,1,2,3,4,5,6}'), NULL)
 				 WHEN d.body IS NULL THEN 'the body could not be rendered: ' ||
 					textseq._render_problem(d.template, textseq._merge_data(d.l, d.signature, d.from_number))
 				 WHEN d.closes_at = '-infinity' THEN 'the send window could not be computed: ' ||
-					textseq._schedule_problem(now_ts, d.zones, d.region, (d.q).window_start,
-											  (d.q).window_end, (d.q).window_days, d.expires_at)
+					textseq._schedule_problem(now_ts, d.zones, d.region, coalesce((d.q).window_start, '08:00'),
+											  coalesce((d.q).window_end, '21:00'),
+											  coalesce((d.q).window_days, '{0,1,2,3,4,5,6}'), d.expires_at)
 				 WHEN char_length(d.final_body) > 1600
 				 THEN 'rendered body is ' || char_length(d.final_body) || ' characters, over the 1600 limit'
 				 ELSE 'rendered body is empty' END,
@@ -472,7 +496,7 @@ BEGIN
 		  JOIN unnest(c) x ON x.id = m.id
 		  JOIN textseq.sender s ON s.id = m.sender_id
 		  JOIN textseq.account a ON a.id = s.account_id
-		  JOIN textseq.template_version tv
+		  LEFT JOIN textseq.template_version tv
 			ON tv.template_id = m.template_id AND tv.version = m.template_version
 		 WHERE m.id = ANY(ARRAY(SELECT y.id FROM unnest(c) y WHERE y.verdict = 'sending'))
 		   AND x.verdict = 'sending'

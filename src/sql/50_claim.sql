@@ -256,8 +256,11 @@ RETURNS textseq._candidate[] LANGUAGE sql SET search_path = pg_catalog, pg_temp 
 		 WHERE x.verdict IS NULL
 	), checked AS (
 		SELECT o.*,
-			   -- an opt-out that committed while we waited for the phone lock
-			   EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = o.phone AND p.opted_out) AS opted_out,
+			   -- an opt-out that committed while we waited for the phone lock (its
+			   -- confirmation is the one text that still goes to the phone)
+			   CASE WHEN EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = o.phone AND p.opted_out)
+					THEN NOT EXISTS (SELECT 1 FROM textseq.message c WHERE c.id = o.id AND c.kind = 'confirmation')
+					ELSE false END AS opted_out,
 			   CASE WHEN o.frequency_cap IS NOT NULL THEN
 					(SELECT count(*) FROM textseq.message m
 					  WHERE m.phone = o.phone AND m.claimed_at > now_ts - o.frequency_window

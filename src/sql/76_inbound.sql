@@ -348,7 +348,9 @@ BEGIN
 		  FROM textseq.enrollment e WHERE e.lead_id = ANY(lead_ids) AND e.status = 'pending';
 		UPDATE textseq.enrollment e
 		   SET status = CASE WHEN EXISTS (SELECT 1 FROM textseq.message p
-										   WHERE p.enrollment_id = e.id AND p.sent_at IS NOT NULL)
+										   WHERE p.enrollment_id = e.id
+											 AND p.status IN ('sending', 'maybe_sent', 'outbox', 'sent',
+															  'delivery_unknown'))
 							 THEN 'opted_out' ELSE 'omitted_opted_out' END::textseq.enrollment_status,
 			   finished_at = textseq.now(), wait_until = NULL
 		 WHERE e.id = ANY(enr);

@@ -100,7 +100,10 @@ UPDATE textseq.phone SET line_type = 'landline'
  WHERE e164 IN (SELECT phones[1] FROM special WHERE label = '2 numbers, 1st landline');
 UPDATE textseq.contact SET do_not_contact = true
  WHERE lead_id IN (SELECT lead_id FROM special_lead WHERE label = 'do not contact');
-UPDATE textseq.phone SET opted_out = true, opted_out_at = now() - interval '3 days'
+-- (an opt-out goes through the consent log: textseq.opt_out, then back-dated)
+SELECT textseq.opt_out(phones[1], 'demo: replied STOP three days ago')
+  FROM special WHERE label = 'opted out before launch';
+UPDATE textseq.phone SET opted_out_at = now() - interval '3 days'
  WHERE e164 IN (SELECT phones[1] FROM special WHERE label = 'opted out before launch');
 
 -- About twenty leads live where it is night now: their texts wait for the morning.

@@ -53,7 +53,7 @@ SELECT throws_ok('SELECT * FROM textseq.claim(0)', '22003', NULL, 'claim batch s
 SELECT textseq.enroll('welcome', :ben, start_at => '2026-11-23 18:00:00+00');
 SELECT is((SELECT due_at FROM textseq.message WHERE lead_id = :ben), '2026-11-23 18:00:00+00'::timestamptz,
 		  'start_at sets the first due time');
-UPDATE textseq.phone SET opted_out = true WHERE e164 = '+12015550104';
+SELECT textseq.opt_out('+12015550104', 'test: opted out before enrolling') \gset
 UPDATE textseq.phone SET line_type = 'landline' WHERE e164 = '+12015550105';
 UPDATE textseq.phone SET invalid = true WHERE e164 = '+12015550106';
 SELECT textseq.enroll('welcome', :cat), textseq.enroll('welcome', :dan), textseq.enroll('welcome', :eve),
@@ -81,8 +81,10 @@ SELECT is((SELECT body FROM claimed WHERE to_phone = '+12015550107'), 'Hi there 
 		  'a nil merge field falls back to its default');
 SELECT is((SELECT status::text FROM textseq.message WHERE lead_id = :ben), 'in_queue',
 		  'a message not yet due is not claimed');
-SELECT is((SELECT status::text FROM textseq.message WHERE lead_id = :cat), 'omitted_opted_out',
-		  'an opted-out phone is omitted_opted_out');
+SELECT is((SELECT coalesce(string_agg(m.status::text, ','), 'nothing queued') || ' / ' || e.status
+			 FROM textseq.enrollment e LEFT JOIN textseq.message m ON m.enrollment_id = e.id
+			WHERE e.lead_id = :cat GROUP BY e.status), 'nothing queued / omitted_opted_out',
+		  'enrolling an opted-out phone queues nothing: omitted_opted_out at once (the claim''s gate: opt_out.sql)');
 SELECT is((SELECT status::text FROM textseq.enrollment WHERE lead_id = :cat), 'omitted_opted_out',
 		  'and so is its enrollment');
 SELECT is((SELECT status::text FROM textseq.message WHERE lead_id = :dan), 'omitted_landline',

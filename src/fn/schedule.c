@@ -490,6 +490,33 @@ next_send(FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p)
 	return SEARCH_FOUND;
 }
 
+/* The kind of search the SQL functions below run. */
+typedef SearchResult (*SearchFn) (FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p);
+
+/*
+ * A search as a SQL result: the instant found, NULL for none; a problem
+ * raises its error, or (try_only: the claim's variants) gives -infinity.
+ */
+static Datum
+search_result(FunctionCallInfo fcinfo, SearchFn search, bool try_only)
+{
+	ArgProblem	p = {0};
+	TimestampTz out;
+
+	switch (search(fcinfo, &out, &p))
+	{
+		case SEARCH_FOUND:
+			PG_RETURN_TIMESTAMPTZ(out);
+		case SEARCH_NONE:
+			PG_RETURN_NULL();
+		default:
+			if (try_only)
+				PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
+			problem_raise(&p);
+	}
+	PG_RETURN_NULL();			/* not reached */
+}
+
 /*
  * textseq.next_send_time(due, zones, region, window_start, window_end,
  * window_days): the earliest instant >= due inside the window in every zone,
@@ -498,37 +525,14 @@ next_send(FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p)
 Datum
 textseq_schedule_next_send(PG_FUNCTION_ARGS)
 {
-	ArgProblem	p = {0};
-	TimestampTz out;
-
-	switch (next_send(fcinfo, &out, &p))
-	{
-		case SEARCH_FOUND:
-			PG_RETURN_TIMESTAMPTZ(out);
-		case SEARCH_NONE:
-			PG_RETURN_NULL();
-		default:
-			problem_raise(&p);
-	}
-	PG_RETURN_NULL();			/* not reached */
+	return search_result(fcinfo, next_send, false);
 }
 
 /* textseq._try_next_send_time(...): next_send_time, but -infinity instead of an error. */
 Datum
 textseq_schedule_next_send_try(PG_FUNCTION_ARGS)
 {
-	ArgProblem	p = {0};
-	TimestampTz out;
-
-	switch (next_send(fcinfo, &out, &p))
-	{
-		case SEARCH_FOUND:
-			PG_RETURN_TIMESTAMPTZ(out);
-		case SEARCH_NONE:
-			PG_RETURN_NULL();
-		default:
-			PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
-	}
+	return search_result(fcinfo, next_send, true);
 }
 
 /*
@@ -610,37 +614,14 @@ window_close(FunctionCallInfo fcinfo, TimestampTz *out, ArgProblem *p)
 Datum
 textseq_schedule_window_close(PG_FUNCTION_ARGS)
 {
-	ArgProblem	p = {0};
-	TimestampTz out;
-
-	switch (window_close(fcinfo, &out, &p))
-	{
-		case SEARCH_FOUND:
-			PG_RETURN_TIMESTAMPTZ(out);
-		case SEARCH_NONE:
-			PG_RETURN_NULL();
-		default:
-			problem_raise(&p);
-	}
-	PG_RETURN_NULL();			/* not reached */
+	return search_result(fcinfo, window_close, false);
 }
 
 /* textseq._try_window_closes_at(...): window_closes_at, but -infinity instead of an error. */
 Datum
 textseq_schedule_window_close_try(PG_FUNCTION_ARGS)
 {
-	ArgProblem	p = {0};
-	TimestampTz out;
-
-	switch (window_close(fcinfo, &out, &p))
-	{
-		case SEARCH_FOUND:
-			PG_RETURN_TIMESTAMPTZ(out);
-		case SEARCH_NONE:
-			PG_RETURN_NULL();
-		default:
-			PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
-	}
+	return search_result(fcinfo, window_close, true);
 }
 
 /*

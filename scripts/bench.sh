@@ -8,8 +8,9 @@
 #
 #   bash scripts/bench.sh [render] [dispatch] [latency] [memory] [receive]   (default: all)
 #   bash scripts/bench.sh dispatch-ab    this tree's claim (B) against another
-#                        commit's (A, default: the merge base with main), same
-#                        cluster, runs interleaved A B A B (mock side only)
+#                        commit's (A, default: the merge base with main, i.e.
+#                        where an unmerged branch started), same cluster, runs
+#                        interleaved A B A B (mock side only)
 #
 # Sizes (smaller values make a quick run):
 #   BENCH_RENDER_ROWS=1000000    rows merged by bench/render.sh
@@ -145,7 +146,8 @@ run_dispatch_ab() {
   : >"$rates"
   echo "-- A: $(ab_fingerprint "$AB_BIN_A")"
   echo "-- B: $(ab_fingerprint "$AB_BIN_B")"
-  [ "$(ab_fingerprint "$AB_BIN_A")" = "$(ab_fingerprint "$AB_BIN_B")" ] && echo "  WARNING: A and B are the same build"
+  [ "$(git rev-parse "$AB_BASE")" = "$(git rev-parse HEAD)" ] && [ -z "$(git status --porcelain --untracked-files=no)" ] &&
+    echo "  WARNING: A is this tree's own commit (is the branch merged into main? set BENCH_AB_BASE)"
   for x in ${BENCH_AB_ORDER:-A B A B}; do
     if [ "$x" = A ]; then na=$((na + 1)); label=A$na; ab_use "$AB_BIN_A" || return 1
     else nb=$((nb + 1)); label=B$nb; ab_use "$AB_BIN_B" || return 1; fi

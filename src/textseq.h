@@ -31,6 +31,9 @@ extern void ts_redact_install(void);
 /* in fn/clock.c: the clock every rule reads (settable for tests) */
 extern TimestampTz textseq_now(void);
 
+/* in fn/segments.c: a text value as UTF-8 for the pure cores */
+extern const char *ts_text_utf8(text *t, size_t *len);
+
 /* in fn/status.c: the one place that knows which status changes are allowed */
 typedef enum TsStatusKind
 {

@@ -11,7 +11,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
+#include "textseq.h"
 
 #include "access/htup_details.h"
 #include "fmgr.h"
@@ -26,18 +26,6 @@ PG_FUNCTION_INFO_V1(textseq_consent_verdict);
 PG_FUNCTION_INFO_V1(textseq_branch_matches);
 PG_FUNCTION_INFO_V1(textseq_branch_check);
 
-/* A text argument as UTF-8 with its length in bytes. */
-static const char *
-text_as_utf8(text *t, size_t *len)
-{
-	const char *src = VARDATA_ANY(t);
-	int			srclen = VARSIZE_ANY_EXHDR(t);
-	const char *utf8 = pg_server_to_any(src, srclen, PG_UTF8);
-
-	*len = (utf8 == src) ? (size_t) srclen : strlen(utf8);
-	return utf8;
-}
-
 /* An optional text argument as a NUL-terminated UTF-8 string, or NULL. */
 static const char *
 arg_cstring(FunctionCallInfo fcinfo, int n)
@@ -47,7 +35,7 @@ arg_cstring(FunctionCallInfo fcinfo, int n)
 
 	if (PG_ARGISNULL(n))
 		return NULL;
-	s = text_as_utf8(PG_GETARG_TEXT_PP(n), &len);
+	s = ts_text_utf8(PG_GETARG_TEXT_PP(n), &len);
 	return pnstrdup(s, len);
 }
 
@@ -81,7 +69,7 @@ Datum
 textseq_consent_verdict(PG_FUNCTION_ARGS)
 {
 	size_t		len;
-	const char *body = text_as_utf8(PG_GETARG_TEXT_PP(0), &len);
+	const char *body = ts_text_utf8(PG_GETARG_TEXT_PP(0), &len);
 	ConsentMatch m;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -103,7 +91,7 @@ textseq_branch_matches(PG_FUNCTION_ARGS)
 {
 	BranchMatch kind = arg_kind(fcinfo);
 	size_t		len = 0;
-	const char *reply = PG_ARGISNULL(1) ? NULL : text_as_utf8(PG_GETARG_TEXT_PP(1), &len);
+	const char *reply = PG_ARGISNULL(1) ? NULL : ts_text_utf8(PG_GETARG_TEXT_PP(1), &len);
 
 	PG_RETURN_BOOL(branch_matches(kind, reply, len, arg_cstring(fcinfo, 2), arg_cstring(fcinfo, 3)));
 }

@@ -10,7 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
+#include "textseq.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -27,9 +27,13 @@ PG_FUNCTION_INFO_V1(textseq_segments_smart_encode);
 
 #define SEG_NCOLUMNS 5
 
-/* The body of a text argument as UTF-8, with its length in bytes. */
-static const char *
-body_as_utf8(text *body, size_t *len)
+/*
+ * A text value as UTF-8 (converted from the database encoding when that
+ * differs), with its length in bytes; the cores read UTF-8 only.  Also used
+ * by fn/inbound.c.
+ */
+const char *
+ts_text_utf8(text *body, size_t *len)
 {
 	const char *src = VARDATA_ANY(body);
 	int			srclen = VARSIZE_ANY_EXHDR(body);
@@ -93,7 +97,7 @@ textseq_segments_count(PG_FUNCTION_ARGS)
 				 errmsg("function returning record called in context that cannot accept type record")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	utf8 = body_as_utf8(PG_GETARG_TEXT_PP(0), &len);
+	utf8 = ts_text_utf8(PG_GETARG_TEXT_PP(0), &len);
 	seg_count(utf8, len, &info);
 	values[0] = CStringGetTextDatum(seg_encoding_name(info.encoding));
 	values[1] = count_datum(info.segments, "segments");
@@ -114,7 +118,7 @@ Datum
 textseq_segments_smart_encode(PG_FUNCTION_ARGS)
 {
 	size_t		len;
-	const char *utf8 = body_as_utf8(PG_GETARG_TEXT_PP(0), &len);
+	const char *utf8 = ts_text_utf8(PG_GETARG_TEXT_PP(0), &len);
 	size_t		out_len;
 	char	   *out = seg_smart_encode(utf8, len, &out_len);
 	char	   *conv = pg_any_to_server(out, (int) out_len, PG_UTF8);

@@ -515,12 +515,13 @@ BEGIN
 		res := jsonb_build_object('action', 'nothing', 'reason', 'sender number not readable');
 	ELSE
 		-- the phone row (consent is per phone) and every lead with this number
-		IF NOT EXISTS (SELECT 1 FROM textseq.phone p WHERE p.e164 = from_e164) THEN
+		SELECT p.opted_out INTO was_out FROM textseq.phone p WHERE p.e164 = from_e164;
+		IF NOT FOUND THEN
 			PERFORM textseq._consent_phone(from_e164, 'inbound');
+			was_out := false;
 		END IF;
 		SELECT coalesce(array_agg(DISTINCT c.lead_id ORDER BY c.lead_id), '{}') INTO leads
 		  FROM textseq.contact c WHERE c.phone = from_e164;
-		SELECT p.opted_out INTO was_out FROM textseq.phone p WHERE p.e164 = from_e164;
 		SELECT * INTO v FROM textseq.consent_verdict(body);
 		IF v.verdict = 'opt_out' OR v.verdict = 'help' OR (v.verdict = 'opt_in' AND was_out) THEN
 			res := textseq._receive_consent(v.verdict, v.rule, v.keyword, from_e164, sid, iid, leads);

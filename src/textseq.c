@@ -36,6 +36,7 @@ char	   *textseq_worker_role = NULL;
 int			textseq_delivery_unknown_after_s = 72 * 3600;
 bool		textseq_dump_secrets = false;
 int			textseq_lock_timeout_ms = 500;
+int			textseq_expand_chunk = 10000;
 
 void		_PG_init(void);
 
@@ -116,6 +117,10 @@ define_settings(void)
 							"Messages claimed per batch.",
 							NULL, &textseq_batch_size, 500, 1, 5000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("textseq.expand_chunk",
+							"Bulk members expanded into enrollments and messages per transaction.",
+							NULL, &textseq_expand_chunk, 10000, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("textseq.default_region",
 							   "Region (ISO 3166 code) assumed for phone numbers written without a country code.",
 							   NULL, &textseq_default_region, "US",

@@ -19,6 +19,7 @@
 extern char *textseq_database;
 extern bool textseq_enabled;
 extern int	textseq_batch_size;
+extern int	textseq_expand_chunk;
 extern char *textseq_test_now;
 extern char *textseq_default_region;
 

@@ -182,3 +182,20 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- ---- bulk launches (80_launch.sql) -------------------------------------------------
+-- Users launch, cancel and relaunch through SECURITY DEFINER functions and
+-- read the members; the lead set is read as the caller, so the functions it
+-- runs there (_lead_keys, _bulk_incomplete_leads) are theirs to execute.
+-- The worker runs the expansion step only (SECURITY DEFINER); the rest is
+-- internal to the definer functions.
+GRANT SELECT ON textseq.bulk_chunk, textseq.bulk_skip, textseq.bulk_members TO textseq_user;
+GRANT EXECUTE ON FUNCTION
+	textseq._lead_keys(), textseq._bulk_incomplete_leads(bigint),
+	-- SECURITY DEFINER
+	textseq.launch(text, text, text, bigint, timestamptz, int, boolean),
+	textseq.cancel_bulk(bigint), textseq.relaunch_incomplete(bigint)
+	TO textseq_user;
+GRANT EXECUTE ON FUNCTION textseq._expand_bulks() TO textseq_worker;
+SELECT pg_catalog.pg_extension_config_dump('textseq.bulk_chunk'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('textseq.bulk_skip'::regclass, '');

@@ -58,6 +58,9 @@ extern bool ts_reconcile_due_write(void);
 extern void ts_reconcile_write(TsHttp *http);
 extern void ts_reconcile_forget(TsHttp *http);
 
+/* in expand.c: one chunk of a bulk launch's expansion (its own transaction) */
+extern bool ts_expand_step(void);
+
 /* in ratelimit.c */
 extern void ts_rate_refresh(void);
 extern char *ts_rate_budgets_json(int batch_size);

@@ -24,7 +24,10 @@
  * set from textseq.lock_timeout: work blocked by a lock someone holds is
  * deferred or retried, never waited on indefinitely.
  *
- * Calls down into claim.c, send.c, record.c, reconcile.c and xact.c; none of
+ * Bulk launches are expanded one chunk per round (expand.c), after the
+ * sends of the round, so a million-lead launch never starves sending.
+ *
+ * Calls down into claim.c, send.c, record.c, reconcile.c, expand.c and xact.c; none of
  * them calls back up into this file.
  *
  *-------------------------------------------------------------------------
@@ -305,6 +308,9 @@ worker_round(void)
 			return;
 		}
 		sweep_chore();
+		/* a bulk launch being expanded: one chunk, then look again at once */
+		if (ts_expand_step())
+			return;
 		sleep_for(sleep_ms_after_idle_round(), TS_STATE_SLEEPING);
 		return;
 	}
@@ -328,8 +334,9 @@ worker_round(void)
 	sigterm_defer_end();
 	CHECK_FOR_INTERRUPTS();
 	pg_atomic_fetch_add_u64(&my_slot->batches_total, 1);
-	/* a queue that never empties must not starve the sweep */
+	/* a queue that never empties must not starve the sweep, nor bulk expansion */
 	sweep_chore();
+	(void) ts_expand_step();
 }
 
 /* After an error: clean up like the server's own auxiliary processes do. */

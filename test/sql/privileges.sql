@@ -141,7 +141,21 @@ INSERT INTO expect_fn VALUES
 	('textseq._code_outcome(text,int)', 'worker'),
 	('textseq._hmac_sha1_base64(text,text)', 'user'),
 	('textseq._timingsafe_equal(text,text)', 'user'),
-	('textseq.twilio_signature_valid(text,jsonb,text,text)', 'user');
+	('textseq.twilio_signature_valid(text,jsonb,text,text)', 'user'),
+	-- bulk launches (80_launch.sql)
+	('textseq._lead_keys()', 'user'),
+	('textseq._bulk_senders(int)', 'none'),
+	('textseq._contact_reason(boolean,boolean,text,boolean)', 'none'),
+	('textseq._snapshot_members(bigint,text,text,int)', 'none'),
+	('textseq._insert_enrollments(bigint,bigint,int,timestamptz,name,timestamptz,bigint[],int[],textseq.enrollment_status[])', 'none'),
+	('textseq._expand_chunk(bigint)', 'none'),
+	('textseq._expand_bulks()', 'worker'),
+	('textseq._launch_source(text,text,bigint)', 'none'),
+	('textseq._launch(bigint,int,timestamptz,boolean,text,text,text,text,text,bigint,bigint)', 'none'),
+	('textseq.launch(text,text,text,bigint,timestamptz,int,boolean)', 'user'),
+	('textseq.cancel_bulk(bigint)', 'user'),
+	('textseq._bulk_incomplete_leads(bigint)', 'user'),
+	('textseq.relaunch_incomplete(bigint)', 'user');
 
 CREATE TEMP VIEW ext_fn AS
 SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig
@@ -180,7 +194,10 @@ SELECT set_eq($$SELECT fn::text FROM ext_fn WHERE prosecdef$$,
 					   ('textseq.receive(text,text,text,text,timestamp with time zone,text[])'),
 					   ('textseq.receive_webhook(text,text,jsonb,text,text,text)'),
 					   ('textseq.finish_enrollments(bigint[])'),
-					   ('textseq.send_one(bigint[],text,integer)')$$,
+					   ('textseq.send_one(bigint[],text,integer)'),
+					   ('textseq.launch(text,text,text,bigint,timestamp with time zone,integer,boolean)'),
+					   ('textseq.cancel_bulk(bigint)'), ('textseq.relaunch_incomplete(bigint)'),
+					   ('textseq._expand_bulks()')$$,
 			  'the SECURITY DEFINER functions are exactly the ones that guard a write');
 SELECT is_empty($$SELECT fn::text FROM ext_fn
 				   WHERE prosecdef AND NOT coalesce(proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)$$,
@@ -222,7 +239,10 @@ SELECT v.rel::regclass, r.role,
 	('textseq.enrollments', 'r', 'r', ''),
 
 	('textseq.deferred_result', 'r', 'r', 'rawd'),
-	('textseq.deferred_enrollment', 'r', 'r', 'rawd')) v(rel, u, a, w)
+	('textseq.deferred_enrollment', 'r', 'r', 'rawd'),
+	('textseq.bulk_chunk', 'r', 'r', ''),
+	('textseq.bulk_skip', 'r', 'r', ''),
+	('textseq.bulk_members', 'r', 'r', '')) v(rel, u, a, w)
  CROSS JOIN (VALUES ('textseq_user'), ('textseq_admin'), ('textseq_worker'), ('public'),
 					('ts_priv_nobody')) r(role);
 

@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * launch.c
+ *	  textseq._snapshot_members(): a launch's lead set, read with the
+ *	  caller's privileges, written as the bulk's members.
+ *
+ * textseq.launch() is SECURITY DEFINER (users may not write bulks,
+ * members, enrollments or messages), yet the leads a launch reaches must be
+ * the ones its caller may see: row-level security on the lead table (a
+ * mapped CRM table, SPEC 11) must apply.  A definer function that took lead
+ * ids from an invoker wrapper would let anyone pass any ids, so instead the
+ * lead-set query itself runs here under the caller's user id -- the role
+ * textseq._caller() reports -- and only the member inserts run as the
+ * owner.  The switch is a local user id change (as REFRESH MATERIALIZED VIEW
+ * does), so nothing run as the caller can SET ROLE its way back.
+ * Must not: run anything but the fixed queries below as the caller, nor be
+ * granted to anyone (only definer functions call it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "textseq.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(textseq_launch_snapshot);
+
+/* The lead-set query of a source kind, one column of distinct ids in order; $1 is the argument. */
+static const char *
+lead_set_sql(const char *kind)
+{
+	if (strcmp(kind, "query") == 0)
+		return "SELECT DISTINCT x.id FROM textseq.smartlist_leads($1) AS x(id) "
+			"WHERE x.id IS NOT NULL ORDER BY 1";
+	if (strcmp(kind, "bulkimport") == 0)
+		return "SELECT DISTINCT k.id FROM textseq._lead_keys() k "
+			"WHERE k.bulkimport_id = $1::bigint ORDER BY 1";
+	if (strcmp(kind, "bulk_incomplete") == 0)
+		return "SELECT DISTINCT i.id FROM textseq._bulk_incomplete_leads($1::bigint) AS i(id) "
+			"JOIN textseq._lead_keys() k ON k.id = i.id ORDER BY 1";
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown lead set kind \"%s\"", kind),
+			 errhint("Use query, bulkimport or bulk_incomplete.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* Open the lead-set cursor (portal NULL), or fetch a chunk from it, as the caller (the session's role). */
+static Portal
+as_caller(Portal portal, const char *sql, Datum arg, int chunk)
+{
+	Oid			saved_user;
+	int			saved_sec;
+	Oid			argtype = TEXTOID;
+	volatile Portal result = portal;
+
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	SetUserIdAndSecContext(GetOuterUserId(), saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		if (result == NULL)
+			result = SPI_cursor_open_with_args(NULL, sql, 1, &argtype, &arg, NULL, false, 0);
+		else
+			SPI_cursor_fetch(result, true, chunk);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_sec);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* The ids of the last fetch as a bigint[] (NULL ids were filtered by the query). */
+static ArrayType *
+fetched_ids(void)
+{
+	uint64		n = SPI_processed;
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+	}
+	return construct_array(ids, (int) n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * SQL: textseq._snapshot_members(bulk bigint, kind text, arg text, chunk int)
+ * -> bigint.  Stores the lead set in textseq.bulk_chunk, chunk ids a row
+ * (numbered from 1); returns how many members.
+ */
+Datum
+textseq_launch_snapshot(PG_FUNCTION_ARGS)
+{
+	int64		bulk = PG_GETARG_INT64(0);
+	const char *sql = lead_set_sql(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	Datum		arg = PG_GETARG_DATUM(2);
+	int			chunk = PG_GETARG_INT32(3);
+	Oid			instypes[3] = {INT8OID, INT4OID, INT8ARRAYOID};
+	SPIPlanPtr	ins;
+	Portal		portal;
+	int64		total = 0;
+	int32		n_chunks = 0;
+
+	if (chunk < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("chunk size %d is out of range", chunk)));
+	SPI_connect();
+	ins = SPI_prepare("INSERT INTO textseq.bulk_chunk (bulk_id, chunk, lead_ids) VALUES ($1, $2, $3)",
+					  3, instypes);
+	if (ins == NULL)
+		elog(ERROR, "textseq: could not prepare the member insert: %s", SPI_result_code_string(SPI_result));
+	portal = as_caller(NULL, sql, arg, chunk);
+	for (;;)
+	{
+		Datum		values[3];
+
+		CHECK_FOR_INTERRUPTS();
+		(void) as_caller(portal, sql, arg, chunk);
+		if (SPI_processed == 0)
+			break;
+		values[0] = Int64GetDatum(bulk);
+		values[1] = Int32GetDatum(++n_chunks);
+		values[2] = PointerGetDatum(fetched_ids());
+		total += SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+		if (SPI_execute_plan(ins, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "textseq: the member insert failed");
+		pfree(DatumGetPointer(values[2]));
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	PG_RETURN_INT64(total);
+}

@@ -19,6 +19,7 @@
 #include "dispatch.h"
 
 #include "executor/spi.h"
+#include "utils/backend_status.h"
 
 /* Expand one chunk (a transaction of its own); true when there was bulk work. */
 bool
@@ -26,6 +27,8 @@ ts_expand_step(void)
 {
 	int			n = 0;
 
+	/* shown in pg_stat_activity while a chunk runs (a crash test aims at it) */
+	pgstat_report_activity(STATE_RUNNING, "textseq: expanding a bulk launch");
 	if (OidIsValid(ts_xact_begin()))
 	{
 		SPI_connect();
@@ -39,5 +42,6 @@ ts_expand_step(void)
 		SPI_finish();
 	}
 	ts_xact_commit();
+	pgstat_report_activity(STATE_IDLE, NULL);
 	return n > 0;
 }

@@ -126,12 +126,32 @@ load_sample() {
 }
 
 launch() {
-  say "Launching: textseq.enroll for every lead, in one transaction"
-  local t0 t1
+  say "Launching: textseq.launch('demo-onboarding', bulkimport_id => 1)"
+  local t0 t1 bulk line
   t0=$(date +%s.%N)
-  q -f scripts/demo/launch.sql >/dev/null
+  bulk=$(q -f scripts/demo/launch.sql | tail -1)
   t1=$(date +%s.%N)
-  note "$(q -c "SELECT count(*) FROM textseq.enrollment") enrollments, $(q -c "SELECT count(*) FROM textseq.message WHERE step = 1") first-step messages queued in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s"
+  note "bulk $bulk: $(q -c "SELECT lead_count || ' members in ' || chunk_count || ' chunks, status ' || status
+                              FROM textseq.bulk WHERE id = $bulk") (the call took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s)"
+  note "the worker expands it into enrollments and first messages, a chunk per transaction, between its sends:"
+  # the bulk's progress until every member is expanded (messages already flow meanwhile)
+  while :; do
+    line=$(q -c "SELECT status || '|' || expanded_chunks || '|' || chunk_count || '|' || expanded_count || '|' || lead_count
+                   || '|' || (SELECT count(*) FROM textseq.message m WHERE m.bulk_id = b.id AND m.status <> 'in_queue')
+                   FROM textseq.bulk b WHERE id = $bulk")
+    IFS='|' read -r status done_chunks chunks done_members members moving <<<"$line"
+    note "$(printf '%5.1fs  %-15s chunk %3d of %3d, %5d of %5d members expanded, %5d texts already past the queue' \
+            "$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }")" "$status" "$done_chunks" "$chunks" \
+            "$done_members" "$members" "$moving")"
+    [ "$status" != being_processed ] && break
+    awk "BEGIN { exit !($(date +%s.%N) - $t0 > $TIMEOUT) }" && { echo "demo: the launch did not expand in $TIMEOUT s" >&2; false; }
+    sleep 0.5
+  done
+  note "$(q -c "SELECT count(*) FILTER (WHERE status = 'pending') || ' enrollments pending, '
+                       || count(*) FILTER (WHERE status::text LIKE 'omitted%' OR status = 'canceled')
+                       || ' omitted at launch (opted out, landline, invalid, do-not-contact); '
+                       || (SELECT deleted_leads_count FROM textseq.bulk WHERE id = $bulk) || ' leads deleted since the launch'
+                  FROM textseq.enrollment WHERE bulk_id = $bulk")"
 }
 
 . scripts/demo/progress.sh

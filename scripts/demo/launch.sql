@@ -1,18 +1,12 @@
--- launch.sql: launch the demo sequence to every lead (run by scripts/demo.sh with psql).
--- textseq has no bulk launch function yet, so this does what one would: it records a bulk
--- launch and enrolls each lead with textseq.enroll, in one transaction, so the worker sees
--- the whole launch at commit.  The bulk id on enrollments and messages is what makes the
--- do-not-contact flag apply (it is honoured for bulk launches only; see docs/statuses.md).
+-- launch.sql: launch the demo sequence to the sample's import list (run by scripts/demo.sh
+-- with psql).  textseq.launch snapshots the list as the bulk's members and returns at
+-- once, status being_processed; the dispatch worker then expands the members into
+-- enrollments and first messages, one chunk of textseq.expand_chunk members per
+-- transaction, between its sends (scripts/demo.sh shows the progress).  Small chunks
+-- here (the default is 10000) so that the expansion shows on a few thousand leads.
+-- Do-not-contact numbers, opted-out, landline and invalid ones get their omitted_*
+-- statuses as they are expanded (see docs/launches.md).
 
 \set ON_ERROR_STOP on
-BEGIN;
-INSERT INTO textseq.bulk (sequence_id, source, start_at)
-SELECT id, 'make demo: every lead', now() FROM textseq.sequence WHERE name = 'demo-onboarding';
-
-SELECT count(*) AS enrolled
-  FROM (SELECT textseq.enroll('demo-onboarding', l.id) FROM textseq.lead l ORDER BY l.id) e;
-
-UPDATE textseq.enrollment SET bulk_id = (SELECT max(id) FROM textseq.bulk) WHERE bulk_id IS NULL;
-UPDATE textseq.message SET bulk_id = (SELECT max(id) FROM textseq.bulk) WHERE bulk_id IS NULL;
-UPDATE textseq.bulk SET lead_count = (SELECT count(*) FROM textseq.enrollment);
-COMMIT;
+SET textseq.expand_chunk = 250;
+SELECT textseq.launch('demo-onboarding', bulkimport_id => 1) AS bulk;

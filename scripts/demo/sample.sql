@@ -112,3 +112,7 @@ UPDATE textseq.phone p SET time_zone = :'night_zone'
  WHERE c.phone = p.e164 AND c.position = 1
    AND c.lead_id IN (SELECT l.id FROM textseq.lead l WHERE l.id % 150 = 7
 					  AND l.id NOT IN (SELECT lead_id FROM public.demo_case));
+
+-- The sample is one import list, as a CSV import would have made it (aNinja's
+-- lead.bulkimport_id): scripts/demo/launch.sql launches the sequence to it.
+UPDATE textseq.lead SET bulkimport_id = 1;

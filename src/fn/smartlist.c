@@ -457,11 +457,12 @@ sl_param_list(const SlQuery *q)
 	return pl;
 }
 
-/* Prepare sql with q's parameter types for a custom plan (values known when planning). */
+/* Prepare sql with q's parameter types for a custom plan (values known when planning), parallel as a client's query may be. */
 static SPIPlanPtr
 sl_prepare(const SlQuery *q, const char *sql)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, q->nargs, q->types, CURSOR_OPT_CUSTOM_PLAN);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, q->nargs, q->types,
+											CURSOR_OPT_CUSTOM_PLAN | CURSOR_OPT_PARALLEL_OK);
 
 	if (plan == NULL)
 		elog(ERROR, "textseq: could not prepare the smartlist statement: %s",

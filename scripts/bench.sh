@@ -18,7 +18,7 @@
 #   BENCH_LATENCY_N=500          sequential enrolls of the latency benchmark
 #   BENCH_MEMORY_MESSAGES=1000000  messages of the memory benchmark
 #   BENCH_RECEIVE_SECONDS=30     seconds of each pgbench run of bench/receive.sh
-#   BENCH_SMARTLIST_LEADS=1000000  leads of bench/smartlist.sh (BENCH_SMARTLIST_REPS=15 runs a side)
+#   BENCH_SMARTLIST_LEADS=1000000  leads of bench/smartlist.sh (BENCH_SMARTLIST_REPS=21 runs a side)
 #   BENCH_FSYNC=on|off           fsync and synchronous_commit (default on; off is
 #                                reported as such, never as the headline figure)
 #   BENCH_BATCH_SIZE=N           textseq.batch_size (default: the extension's)

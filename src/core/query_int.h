@@ -127,19 +127,12 @@ typedef struct SqNode
 	int			nlits;
 } SqNode;
 
-typedef struct SqChunk
-{
-	struct SqChunk *next;
-	size_t		used;
-	size_t		cap;
-} SqChunk;
-
 struct SqQuery
 {
 	char	   *src;			/* NUL-terminated copy of the source */
 	size_t		len;
 	SqNode	   *root;
-	SqChunk    *chunks;
+	TsArena		arena;			/* everything of the tree lives here */
 };
 
 /* in query_tree.c */

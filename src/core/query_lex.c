@@ -205,35 +205,6 @@ string_end(const char *src, size_t len, size_t start)
 	return len;
 }
 
-/* Append code point cp (valid, not a surrogate) to out as UTF-8. */
-static size_t
-put_utf8(char *out, unsigned cp)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (char) (0xC0 | (cp >> 6));
-		out[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (char) (0xE0 | (cp >> 12));
-		out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char) (0xF0 | (cp >> 18));
-	out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Four hex digits at src[i..]; -1 when they are not there. */
 static int
 hex4(const char *src, size_t len, size_t i)
@@ -341,7 +312,7 @@ lex_string(SqLexer *lx, SqToken *tok, TsError *err)
 
 				if (!unicode_escape(lx, i, &cp, &used, err))
 					return false;
-				o += put_utf8(out + o, cp);
+				o += (size_t) ts_utf8_put(cp, out + o);
 				i += used;
 				continue;
 			}

@@ -12,47 +12,11 @@
 
 #include <string.h>
 
-#define CHUNK_SIZE 4096
-#define ALIGN_TO 16
-
-static size_t
-align_up(size_t n)
-{
-	return (n + ALIGN_TO - 1) & ~((size_t) ALIGN_TO - 1);
-}
-
 /* Allocate size zeroed bytes that live as long as the query. */
 void *
 sq_arena_alloc(SqQuery *q, size_t size)
 {
-	SqChunk    *c = q->chunks;
-	size_t		header = align_up(sizeof(SqChunk));
-	char	   *p;
-
-	size = align_up(size ? size : 1);
-	if (c == NULL || c->cap - c->used < size)
-	{
-		size_t		cap = size > CHUNK_SIZE - header ? size : CHUNK_SIZE - header;
-
-		c = ts_alloc(header + cap);
-		c->used = 0;
-		c->cap = cap;
-		/* big one-off chunks go behind the current one, keeping its free space usable */
-		if (q->chunks != NULL && cap > CHUNK_SIZE - header)
-		{
-			c->next = q->chunks->next;
-			q->chunks->next = c;
-		}
-		else
-		{
-			c->next = q->chunks;
-			q->chunks = c;
-		}
-	}
-	p = (char *) c + header + c->used;
-	c->used += size;
-	memset(p, 0, size);
-	return p;
+	return ts_arena_alloc(&q->arena, size);
 }
 
 /* A NUL-terminated copy of s[0..len) in the arena. */
@@ -81,18 +45,9 @@ sq_query_new(const char *src, size_t len)
 void
 sq_free(SqQuery *q)
 {
-	SqChunk    *c;
-
 	if (q == NULL)
 		return;
-	c = q->chunks;
-	while (c != NULL)
-	{
-		SqChunk    *next = c->next;
-
-		ts_free(c);
-		c = next;
-	}
+	ts_arena_free(&q->arena);
 	ts_free(q);
 }
 

@@ -313,8 +313,6 @@ sl_schema_load(SlSchema *s)
 static Oid
 sl_scalar_type(const SqParam *p)
 {
-	static Oid	status_oid = InvalidOid;
-
 	switch (p->type)
 	{
 		case SQ_T_NUMERIC:
@@ -326,10 +324,9 @@ sl_scalar_type(const SqParam *p)
 		case SQ_T_JSONB:
 			return JSONBOID;
 		case SQ_T_ENROLLMENT_STATUS:
-			if (!OidIsValid(status_oid))
-				status_oid = typenameTypeId(NULL, makeTypeNameFromNameList(
-																		   list_make2(makeString("textseq"), makeString("enrollment_status"))));
-			return status_oid;
+			/* looked up each time: a cached OID would outlive DROP/CREATE EXTENSION */
+			return typenameTypeId(NULL, makeTypeNameFromNameList(list_make2(makeString("textseq"),
+																			makeString("enrollment_status"))));
 		case SQ_T_COLUMN:
 			return (Oid) p->type_id;
 		default:

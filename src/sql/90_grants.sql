@@ -182,3 +182,18 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- ---- smartlists (80_smartlist.sql) ---------------------------------------------
+-- Users query leads with their own privileges (the functions are invokers:
+-- row-level security on the lead table applies) and share saved smartlists;
+-- saving, renaming and dropping go through SECURITY DEFINER functions that
+-- check the query and who saved the list.
+GRANT SELECT ON textseq.smartlist TO textseq_user;
+GRANT EXECUTE ON FUNCTION
+	textseq._lead_source(), textseq._field_number(jsonb), textseq._bulk_incomplete_leads(bigint),
+	textseq.smartlist_sql(text), textseq.smartlist_leads(text), textseq.smartlist_params(text),
+	textseq.smartlist_explain(text, boolean), textseq.smartlist_leads_by_name(text),
+	-- SECURITY DEFINER
+	textseq.save_smartlist(text, text), textseq.rename_smartlist(text, text),
+	textseq.drop_smartlist(text)
+	TO textseq_user;

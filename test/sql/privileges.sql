@@ -139,7 +139,21 @@ INSERT INTO expect_fn VALUES
 	('textseq._code_outcome(text,int)', 'worker'),
 	('textseq._hmac_sha1_base64(text,text)', 'user'),
 	('textseq._timingsafe_equal(text,text)', 'user'),
-	('textseq.twilio_signature_valid(text,jsonb,text,text)', 'user');
+	('textseq.twilio_signature_valid(text,jsonb,text,text)', 'user'),
+	-- smartlists
+	('textseq._lead_source()', 'user'),
+	('textseq._field_number(jsonb)', 'user'),
+	('textseq._bulk_incomplete_leads(bigint)', 'user'),
+	('textseq.smartlist_sql(text)', 'user'),
+	('textseq.smartlist_leads(text)', 'user'),
+	('textseq.smartlist_params(text)', 'user'),
+	('textseq.smartlist_explain(text,boolean)', 'user'),
+	('textseq.smartlist_leads_by_name(text)', 'user'),
+	('textseq._smartlist_owner_check(textseq.smartlist)', 'none'),
+	('textseq._smartlist_for_update(text)', 'none'),
+	('textseq.save_smartlist(text,text)', 'user'),
+	('textseq.rename_smartlist(text,text)', 'user'),
+	('textseq.drop_smartlist(text)', 'user');
 
 CREATE TEMP VIEW ext_fn AS
 SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig
@@ -178,7 +192,9 @@ SELECT set_eq($$SELECT fn::text FROM ext_fn WHERE prosecdef$$,
 					   ('textseq.receive(text,text,text,text,timestamp with time zone,text[])'),
 					   ('textseq.receive_webhook(text,text,jsonb,text,text,text)'),
 					   ('textseq.finish_enrollments(bigint[])'),
-					   ('textseq.send_one(bigint[],text,integer)')$$,
+					   ('textseq.send_one(bigint[],text,integer)'),
+					   ('textseq.save_smartlist(text,text)'), ('textseq.rename_smartlist(text,text)'),
+					   ('textseq.drop_smartlist(text)')$$,
 			  'the SECURITY DEFINER functions are exactly the ones that guard a write');
 SELECT is_empty($$SELECT fn::text FROM ext_fn
 				   WHERE prosecdef AND NOT coalesce(proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)$$,
@@ -218,6 +234,7 @@ SELECT v.rel::regclass, r.role,
 	('textseq.branch', 'rawd', 'rawd', ''),
 	('textseq.lead_note', 'rawd', 'rawd', ''),
 	('textseq.enrollments', 'r', 'r', ''),
+	('textseq.smartlist', 'r', 'r', ''),
 
 	('textseq.deferred_result', 'r', 'r', 'rawd'),
 	('textseq.deferred_enrollment', 'r', 'r', 'rawd')) v(rel, u, a, w)

@@ -38,14 +38,20 @@ printf '%s\nSELECT textseq.receive(%s, %s, %s, %s);\n' "$ARGS" "$PHONE" "'+12015
 printf '%s\nINSERT INTO public.plain_inbound (received_at, from_phone, to_phone, body, provider_id) VALUES (now(), %s, %s, %s, %s);\n' \
   "$ARGS" "$PHONE" "'+12015550100'" "$BODY" "'bench-' || :id" >"$W/insert.sql"
 
-run() {  # run NAME FILE: pgbench, prints calls/s
+run() {  # run NAME FILE: pgbench, prints calls/s; $W/NAME.cpu: server CPU µs per call
+  local c0 c1 n
+  c0=$(cluster_ticks)
   pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$2" "$DB" >"$W/$1.out" 2>&1
+  c1=$(cluster_ticks)
+  n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$W/$1.out")
+  awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="${n:-0}" \
+    'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "?" }' >"$W/$1.cpu"
   sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$W/$1.out" | head -1
 }
 ins=$(run insert "$W/insert.sql")
 rec=$(run receive "$W/receive.sql")
 lat=$(sed -nE 's/^latency average = ([0-9.]+) ms/\1/p' "$W/receive.out")
-echo "  plain INSERT: $(fmt "${ins:-0}") rows/s; receive: $(fmt "${rec:-0}") calls/s (latency average ${lat:-?} ms), $CLIENTS clients, ${SECS} s each"
+echo "  plain INSERT: $(fmt "${ins:-0}") rows/s ($(cat "$W/insert.cpu") µs server CPU per row); receive: $(fmt "${rec:-0}") calls/s ($(cat "$W/receive.cpu") µs per call, latency average ${lat:-?} ms), $CLIENTS clients, ${SECS} s each"
 psql -qAtX -d "$DB" -c "SELECT '  what receive did: ' || string_agg(a || ' ' || n, ', ' ORDER BY n DESC)
 	FROM (SELECT result ->> 'action' AS a, count(*) AS n FROM textseq.inbound GROUP BY 1) x"
 psql -qAtX -d "$DB" -c "SELECT '  opted out: ' || count(*) FILTER (WHERE opted_out) || ' phones; consent events: '

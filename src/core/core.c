@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * core.c
- *	  Shared helpers of the pure cores: byte buffers and error positions.
+ *	  Shared helpers of the pure cores: byte buffers, arenas and error positions.
  *
  * No server dependency: allocation goes through ts_alloc (core.h).
  *
@@ -70,6 +70,75 @@ tsbuf_free(TsBuf *b)
 	if (b->data)
 		ts_free(b->data);
 	tsbuf_init(b);
+}
+
+/* ---- arenas ------------------------------------------------------------- */
+
+#define ARENA_CHUNK 4096
+#define ARENA_ALIGN 16
+
+/* A chunk of an arena; data follows the (aligned) header. */
+struct TsChunk
+{
+	struct TsChunk *next;
+	size_t		used;
+	size_t		cap;
+};
+
+static size_t
+arena_align(size_t n)
+{
+	return (n + ARENA_ALIGN - 1) & ~((size_t) ARENA_ALIGN - 1);
+}
+
+/* Allocate size zeroed bytes that live until ts_arena_free. */
+void *
+ts_arena_alloc(TsArena *a, size_t size)
+{
+	TsChunk    *c = a->chunks;
+	size_t		header = arena_align(sizeof(TsChunk));
+	char	   *p;
+
+	size = arena_align(size ? size : 1);
+	if (c == NULL || c->cap - c->used < size)
+	{
+		size_t		cap = size > ARENA_CHUNK - header ? size : ARENA_CHUNK - header;
+
+		c = ts_alloc(header + cap);
+		c->used = 0;
+		c->cap = cap;
+		/* big one-off chunks go behind the current one, keeping its free space usable */
+		if (a->chunks != NULL && cap > ARENA_CHUNK - header)
+		{
+			c->next = a->chunks->next;
+			a->chunks->next = c;
+		}
+		else
+		{
+			c->next = a->chunks;
+			a->chunks = c;
+		}
+	}
+	p = (char *) c + header + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+/* Free every chunk of an arena; it is empty (and reusable) afterwards. */
+void
+ts_arena_free(TsArena *a)
+{
+	TsChunk    *c = a->chunks;
+
+	while (c != NULL)
+	{
+		TsChunk    *next = c->next;
+
+		ts_free(c);
+		c = next;
+	}
+	a->chunks = NULL;
 }
 
 /* Record an error with its offset and the 1-based line and character column. */

@@ -56,10 +56,25 @@ extern void tsbuf_appends(TsBuf *b, const char *s);
 extern void tsbuf_free(TsBuf *b);
 
 /*
+ * An arena: many small allocations freed together (parsed trees).  Zero it
+ * to start; ts_arena_alloc returns zeroed, 16-byte aligned memory that lives
+ * until ts_arena_free.
+ */
+typedef struct TsChunk TsChunk;
+typedef struct TsArena
+{
+	TsChunk    *chunks;
+} TsArena;
+
+extern void *ts_arena_alloc(TsArena *a, size_t size);
+extern void ts_arena_free(TsArena *a);
+
+/*
  * in utf8.c: bytes from outside (provider responses, libcurl) made valid UTF-8
  * before they reach a text column; each ill-formed subpart becomes U+FFFD.
  */
 extern bool ts_utf8_valid(const char *s, size_t len);
+extern int	ts_utf8_put(uint32_t cp, char *out);
 extern void tsbuf_append_utf8(TsBuf *b, const char *s, size_t len);
 extern size_t ts_utf8_copy(char *dst, size_t size, const char *src, size_t len,
 						   bool ascii_only);

@@ -17,15 +17,6 @@
 
 /* ---- the tree -------------------------------------------------------- */
 
-/* A chunk of the arena; the tree is freed chunk by chunk. */
-typedef struct TmplChunk
-{
-	struct TmplChunk *next;
-	size_t		used;
-	size_t		cap;
-	/* data follows, max-aligned */
-} TmplChunk;
-
 struct TmplOperand;
 
 /*
@@ -134,7 +125,7 @@ struct TmplNode
 
 struct Tmpl
 {
-	TmplChunk  *chunks;
+	TsArena		arena;			/* everything of the tree lives here */
 	const char *src;			/* the arena's copy of the source */
 	size_t		len;
 	TmplNode   *body;

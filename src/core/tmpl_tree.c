@@ -12,48 +12,11 @@
 
 #include <string.h>
 
-#define CHUNK_SIZE 4096
-#define ALIGN_TO 16
-
-/* Round n up to the arena's alignment. */
-static size_t
-align_up(size_t n)
-{
-	return (n + ALIGN_TO - 1) & ~((size_t) ALIGN_TO - 1);
-}
-
 /* Allocate size zeroed bytes that live as long as the template. */
 void *
 tmpl_arena_alloc(Tmpl *t, size_t size)
 {
-	TmplChunk  *c = t->chunks;
-	size_t		header = align_up(sizeof(TmplChunk));
-	char	   *p;
-
-	size = align_up(size ? size : 1);
-	if (c == NULL || c->cap - c->used < size)
-	{
-		size_t		cap = size > CHUNK_SIZE - header ? size : CHUNK_SIZE - header;
-
-		c = ts_alloc(header + cap);
-		c->used = 0;
-		c->cap = cap;
-		/* big one-off chunks go behind the current one, keeping its free space usable */
-		if (t->chunks != NULL && cap > CHUNK_SIZE - header)
-		{
-			c->next = t->chunks->next;
-			t->chunks->next = c;
-		}
-		else
-		{
-			c->next = t->chunks;
-			t->chunks = c;
-		}
-	}
-	p = (char *) c + header + c->used;
-	c->used += size;
-	memset(p, 0, size);
-	return p;
+	return ts_arena_alloc(&t->arena, size);
 }
 
 /* A new, empty template holding its own NUL-terminated copy of the source. */
@@ -76,18 +39,9 @@ tmpl_tree_new(const char *src, size_t len)
 void
 tmpl_free(Tmpl *t)
 {
-	TmplChunk  *c;
-
 	if (t == NULL)
 		return;
-	c = t->chunks;
-	while (c != NULL)
-	{
-		TmplChunk  *next = c->next;
-
-		ts_free(c);
-		c = next;
-	}
+	ts_arena_free(&t->arena);
 	ts_free(t);
 }
 

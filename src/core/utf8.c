@@ -82,6 +82,37 @@ ts_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+/* Encode cp as UTF-8 into out (4 bytes of room), U+FFFD for a surrogate or past U+10FFFF; the byte count. */
+int
+ts_utf8_put(uint32_t cp, char *out)
+{
+	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = 0xFFFD;
+	if (cp < 0x80)
+	{
+		out[0] = (char) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = (char) (0xC0 | (cp >> 6));
+		out[1] = (char) (0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = (char) (0xE0 | (cp >> 12));
+		out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char) (0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char) (0xF0 | (cp >> 18));
+	out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char) (0x80 | (cp & 0x3F));
+	return 4;
+}
+
 /* Append s[0..len) to b, every ill-formed subpart replaced by U+FFFD. */
 void
 tsbuf_append_utf8(TsBuf *b, const char *s, size_t len)

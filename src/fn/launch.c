@@ -11,9 +11,11 @@
  * ids from an invoker wrapper would let anyone pass any ids, so instead the
  * lead-set query itself runs here under the caller's user id -- the role
  * textseq._caller() reports -- and only the member inserts run as the
- * owner.  The switch is a local user id change (as REFRESH MATERIALIZED VIEW
+ * owner.  Every list is a smartlist query (launch turns a bulk import and
+ * a relaunch into one), so the query language's compiler is the one place
+ * that knows the lead relation.  The switch is a local user id change (as REFRESH MATERIALIZED VIEW
  * does), so nothing run as the caller can SET ROLE its way back.
- * Must not: run anything but the fixed queries below as the caller, nor be
+ * Must not: run anything but the fixed query below as the caller, nor be
  * granted to anyone (only definer functions call it).
  *
  *-------------------------------------------------------------------------
@@ -25,33 +27,16 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(textseq_launch_snapshot);
 
-/* The lead-set query of a source kind, one column of distinct ids in order; $1 is the argument. */
-static const char *
-lead_set_sql(const char *kind)
-{
-	if (strcmp(kind, "query") == 0)
-		return "SELECT DISTINCT x.id FROM textseq.smartlist_leads($1) AS x(id) "
-			"WHERE x.id IS NOT NULL ORDER BY 1";
-	if (strcmp(kind, "bulkimport") == 0)
-		return "SELECT DISTINCT k.id FROM textseq._lead_keys() k "
-			"WHERE k.bulkimport_id = $1::bigint ORDER BY 1";
-	if (strcmp(kind, "bulk_incomplete") == 0)
-		return "SELECT DISTINCT i.id FROM textseq._bulk_incomplete_leads($1::bigint) AS i(id) "
-			"JOIN textseq._lead_keys() k ON k.id = i.id ORDER BY 1";
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown lead set kind \"%s\"", kind),
-			 errhint("Use query, bulkimport or bulk_incomplete.")));
-	return NULL;				/* keep the compiler quiet */
-}
+/* The lead set: the leads of a smartlist query ($1), distinct, in id order. */
+#define LEAD_SET_SQL \
+	"SELECT DISTINCT x.id FROM textseq.smartlist_leads($1) AS x(id) WHERE x.id IS NOT NULL ORDER BY 1"
 
 /* Open the lead-set cursor (portal NULL), or fetch a chunk from it, as the caller (the session's role). */
 static Portal
-as_caller(Portal portal, const char *sql, Datum arg, int chunk)
+as_caller(Portal portal, Datum query, int chunk)
 {
 	Oid			saved_user;
 	int			saved_sec;
@@ -63,7 +48,7 @@ as_caller(Portal portal, const char *sql, Datum arg, int chunk)
 	PG_TRY();
 	{
 		if (result == NULL)
-			result = SPI_cursor_open_with_args(NULL, sql, 1, &argtype, &arg, NULL, false, 0);
+			result = SPI_cursor_open_with_args(NULL, LEAD_SET_SQL, 1, &argtype, &query, NULL, false, 0);
 		else
 			SPI_cursor_fetch(result, true, chunk);
 	}
@@ -92,17 +77,16 @@ fetched_ids(void)
 }
 
 /*
- * SQL: textseq._snapshot_members(bulk bigint, kind text, arg text, chunk int)
- * -> bigint.  Stores the lead set in textseq.bulk_chunk, chunk ids a row
+ * SQL: textseq._snapshot_members(bulk bigint, query text, chunk int) -> bigint.
+ * Stores the leads of the query in textseq.bulk_chunk, chunk ids a row
  * (numbered from 1); returns how many members.
  */
 Datum
 textseq_launch_snapshot(PG_FUNCTION_ARGS)
 {
 	int64		bulk = PG_GETARG_INT64(0);
-	const char *sql = lead_set_sql(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	Datum		arg = PG_GETARG_DATUM(2);
-	int			chunk = PG_GETARG_INT32(3);
+	Datum		query = PG_GETARG_DATUM(1);
+	int			chunk = PG_GETARG_INT32(2);
 	Oid			instypes[3] = {INT8OID, INT4OID, INT8ARRAYOID};
 	SPIPlanPtr	ins;
 	Portal		portal;
@@ -118,13 +102,13 @@ textseq_launch_snapshot(PG_FUNCTION_ARGS)
 					  3, instypes);
 	if (ins == NULL)
 		elog(ERROR, "textseq: could not prepare the member insert: %s", SPI_result_code_string(SPI_result));
-	portal = as_caller(NULL, sql, arg, chunk);
+	portal = as_caller(NULL, query, chunk);
 	for (;;)
 	{
 		Datum		values[3];
 
 		CHECK_FOR_INTERRUPTS();
-		(void) as_caller(portal, sql, arg, chunk);
+		(void) as_caller(portal, query, chunk);
 		if (SPI_processed == 0)
 			break;
 		values[0] = Int64GetDatum(bulk);

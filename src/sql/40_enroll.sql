@@ -109,6 +109,50 @@ $$;
 COMMENT ON FUNCTION textseq._advance(bigint[], timestamptz[]) IS
 	'Advance enrollments to their next step and queue it (delay counted from base)';
 
+-- _advance for one enrollment (a conversation going on after a reply,
+-- textseq.receive): the same moves, on plans kept for the session.  The
+-- array form plans every call (force_custom_plan) because the worker passes
+-- hundreds of ids; for one id that planning cost more than the work.
+CREATE FUNCTION textseq._advance_one(enrollment bigint, base timestamptz)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e textseq.enrollment;
+	st textseq.step;
+	queued int := 0;
+BEGIN
+	UPDATE textseq.enrollment x
+	   SET wait_until = NULL,
+		   current_step = coalesce((SELECT min(s.position) FROM textseq.step s
+									 WHERE s.sequence_id = x.sequence_id AND s.position > x.current_step),
+								   x.current_step + 1)
+	 WHERE x.id = enrollment AND x.status = 'pending'
+	RETURNING x.* INTO e;
+	IF e.id IS NULL THEN
+		RETURN 0;
+	END IF;
+	SELECT s.* INTO st FROM textseq.step s WHERE s.sequence_id = e.sequence_id AND s.position = e.current_step;
+	IF st.sequence_id IS NULL THEN
+		UPDATE textseq.enrollment x SET status = 'finished_no_response', finished_at = textseq.now()
+		 WHERE x.id = enrollment;
+	ELSIF st.kind = 'wait_reply' THEN
+		UPDATE textseq.enrollment x SET wait_until = base + st.delay + st.timeout WHERE x.id = enrollment;
+	ELSE
+		INSERT INTO textseq.message (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id,
+									 template_id, template_version, signature, due_at, run_at,
+									 expires_at)
+		SELECT e.id, e.bulk_id, e.sequence_id, st.position, e.lead_id, e.sender_id,
+			   t.id, t.current_version, s.signature, base + st.delay, base + st.delay,
+			   base + st.delay + q.expire_after
+		  FROM textseq.sequence q, textseq.template t, textseq.sender s
+		 WHERE q.id = e.sequence_id AND t.id = st.template_id AND s.id = e.sender_id;
+		GET DIAGNOSTICS queued = ROW_COUNT;
+	END IF;
+	RETURN queued;
+END
+$$;
+COMMENT ON FUNCTION textseq._advance_one(bigint, timestamptz) IS
+	'Internal: _advance for one enrollment (receive), on plans kept for the session';
+
 -- What a message's verdict or outcome does to its enrollment, and what had
 -- to wait because another session held the enrollment row.
 CREATE TYPE textseq._effect AS (message_id bigint, enrollment_id bigint,

@@ -184,13 +184,21 @@ COMMENT ON FUNCTION textseq.add_keyword(text, text, text) IS
 -- Queue a reply (opt-out confirmation, help) to a phone from a sender: due now,
 -- expiring in 5 minutes (the FCC allows one confirmation within 5 minutes).
 CREATE FUNCTION textseq._queue_reply(sender int, phone text, body text, kind text, lead bigint)
-RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	id bigint;
+BEGIN
+	-- (PL/pgSQL, not SQL: its plan is kept for the session instead of made per call)
+	IF sender IS NULL OR body IS NULL THEN
+		RETURN NULL;
+	END IF;
 	INSERT INTO textseq.message (kind, lead_id, sender_id, phone, body, body_hash, due_at, run_at,
 								 expires_at)
-	SELECT kind, lead, sender, phone, body, hashtextextended(body, 0), textseq.now(), textseq.now(),
-		   textseq.now() + interval '5 minutes'
-	 WHERE sender IS NOT NULL AND body IS NOT NULL
-	RETURNING id
+	VALUES (kind, lead, sender, phone, body, hashtextextended(body, 0), textseq.now(), textseq.now(),
+			textseq.now() + interval '5 minutes')
+	RETURNING message.id INTO id;
+	RETURN id;
+END
 $$;
 COMMENT ON FUNCTION textseq._queue_reply(int, text, text, text, bigint) IS
 	'Internal: queue an automatic reply (confirmation, help) due now, expiring in 5 minutes';
@@ -237,58 +245,6 @@ $$;
 COMMENT ON FUNCTION textseq._save_reply(bigint, text, text) IS
 	'Internal: store a reply in a lead''s text column or custom field (a branch''s save_to)';
 
--- A branch value: a literal, or lead.<field> read from the lead.
-CREATE FUNCTION textseq._branch_value(v text, lead_data jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT CASE WHEN v LIKE 'lead.%' THEN lead_data ->> substr(v, 6) ELSE v END
-$$;
-COMMENT ON FUNCTION textseq._branch_value(text, jsonb) IS
-	'Internal: a branch value, with lead.<field> read from the lead''s merge data';
-
--- A reply to an enrollment waiting at a wait_reply step: the first matching
--- branch decides.  Returns the branch position (NULL: none matched, the
--- enrollment goes on to the next step).
-CREATE FUNCTION textseq._branch(e textseq.enrollment, reply text, inbound bigint) RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	b textseq.branch;
-	ld jsonb;
-BEGIN
-	SELECT textseq.lead_data(l) INTO ld FROM textseq.lead l WHERE l.id = e.lead_id;
-	SELECT * INTO b FROM textseq.branch x
-	 WHERE x.sequence_id = e.sequence_id AND x.step = e.current_step
-	   AND textseq.branch_matches(x.match, reply, textseq._branch_value(x.value, ld),
-								  textseq._branch_value(x.value2, ld))
-	 ORDER BY x.position
-	 LIMIT 1;
-	IF b.tag IS NOT NULL THEN
-		PERFORM textseq._tag_leads(ARRAY[e.lead_id], b.tag);
-	END IF;
-	IF b.save_to IS NOT NULL THEN
-		PERFORM textseq._save_reply(e.lead_id, b.save_to, reply);
-	END IF;
-	UPDATE textseq.enrollment x SET responded_at = textseq.now(), wait_until = NULL WHERE x.id = e.id;
-	IF b.finish THEN
-		PERFORM textseq._finish_enrollments(ARRAY[e.id], 'finished_responded');
-	ELSIF b.goto_step IS NOT NULL THEN
-		UPDATE textseq.enrollment x SET current_step = b.goto_step WHERE x.id = e.id;
-		PERFORM textseq._queue_current(ARRAY[e.id], ARRAY[textseq.now()]);
-	ELSE
-		-- no branch, or one that goes on: the next step; past the last one the
-		-- conversation ended with a reply
-		IF NOT EXISTS (SELECT 1 FROM textseq.step s
-						WHERE s.sequence_id = e.sequence_id AND s.position > e.current_step) THEN
-			PERFORM textseq._finish_enrollments(ARRAY[e.id], 'finished_responded');
-		ELSE
-			PERFORM textseq._advance(ARRAY[e.id], ARRAY[textseq.now()]);
-		END IF;
-	END IF;
-	RETURN b.position;
-END
-$$;
-COMMENT ON FUNCTION textseq._branch(textseq.enrollment, text, bigint) IS
-	'Internal: apply the first matching branch of a waiting enrollment to a reply';
-
 -- Add a tag to leads (no duplicates).
 CREATE FUNCTION textseq._tag_leads(ids bigint[], tag text) RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -328,9 +284,12 @@ CREATE TRIGGER enrollment_end_tags AFTER UPDATE OF status ON textseq.enrollment
 -- ---- receive -----------------------------------------------------------------------
 
 -- Consent: opt the phone out (and everything waiting for it), or back in, or help.
+-- (Generic plans: the arrays hold a phone's few leads and enrollments, and
+-- planning each statement per call cost more than running it.)
 CREATE FUNCTION textseq._receive_consent(verdict text, rule text, is_keyword boolean, ph text,
 										 sender int, inbound bigint, lead_ids bigint[])
-RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	was_out boolean;
 	enr bigint[];
@@ -354,8 +313,9 @@ BEGIN
 							 THEN 'opted_out' ELSE 'omitted_opted_out' END::textseq.enrollment_status,
 			   finished_at = textseq.now(), wait_until = NULL
 		 WHERE e.id = ANY(enr);
-		-- (two probes, each on an index: the enrollments' messages, and the
-		-- replies and one-off texts to this number or these leads)
+		-- (three probes, each on an index: the enrollments' messages, the
+		-- replies to this number, the one-off texts to these leads; the
+		-- last two repeat the partial indexes' predicate so they match it)
 		WITH c AS (
 			UPDATE textseq.message m SET status = 'canceled', finished_at = textseq.now()
 			 WHERE m.id = ANY(ARRAY(
@@ -364,8 +324,12 @@ BEGIN
 					   AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
 					UNION
 					SELECT x.id FROM textseq.message x
-					 WHERE x.kind IN ('help', 'one_off') AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
-					   AND (x.phone = ph OR x.lead_id = ANY(lead_ids))))
+					 WHERE x.phone = ph AND x.kind IN ('help', 'one_off')
+					   AND x.kind <> 'sequence' AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
+					UNION
+					SELECT x.id FROM textseq.message x
+					 WHERE x.lead_id = ANY(lead_ids) AND x.kind IN ('help', 'one_off')
+					   AND x.kind <> 'sequence' AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')))
 			   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
 			RETURNING 1)
 		SELECT count(*) INTO canceled FROM c;
@@ -394,52 +358,6 @@ $$;
 COMMENT ON FUNCTION textseq._receive_consent(text, text, boolean, text, int, bigint, bigint[]) IS
 	'Internal: the consent part of receive(): opt out (ending enrollments, canceling what waits, '
 	'one confirmation), opt back in, or reply to HELP';
-
--- An ordinary reply: conversations waiting for it branch, stop-on-reply enrollments finish.
-CREATE FUNCTION textseq._receive_reply(body text, inbound bigint, lead_ids bigint[])
-RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	e textseq.enrollment;
-	st_kind text;
-	pos int;
-	branched jsonb := '[]';
-	finished bigint[] := '{}';
-	note boolean;
-BEGIN
-	FOR e IN SELECT * FROM textseq.enrollment x
-			  WHERE x.lead_id = ANY(lead_ids) AND x.status = 'pending'
-			  ORDER BY x.id FOR UPDATE
-	LOOP
-		SELECT s.kind INTO st_kind FROM textseq.step s
-		 WHERE s.sequence_id = e.sequence_id AND s.position = e.current_step;
-		SELECT q.note_conversations INTO note FROM textseq.sequence q WHERE q.id = e.sequence_id;
-		IF st_kind = 'wait_reply' THEN
-			pos := textseq._branch(e, body, inbound);
-			branched := branched || jsonb_build_object('enrollment_id', e.id, 'step', e.current_step,
-													   'branch', pos);
-		ELSIF (SELECT q.stop_on_reply FROM textseq.sequence q WHERE q.id = e.sequence_id) THEN
-			UPDATE textseq.enrollment x SET responded_at = textseq.now() WHERE x.id = e.id;
-			finished := finished || textseq._finish_enrollments(ARRAY[e.id], 'finished_responded');
-		ELSE
-			UPDATE textseq.enrollment x SET responded_at = textseq.now() WHERE x.id = e.id;
-		END IF;
-		IF note THEN
-			INSERT INTO textseq.lead_note (lead_id, at, enrollment_id, inbound_id, note)
-			VALUES (e.lead_id, textseq.now(), e.id, inbound,
-					'Replied at step ' || e.current_step || ': ' || left(body, 1600));
-		END IF;
-	END LOOP;
-	IF jsonb_array_length(branched) > 0 THEN
-		RETURN jsonb_build_object('action', 'branch', 'branches', branched,
-								  'finished_enrollment_ids', to_jsonb(finished));
-	ELSIF cardinality(finished) > 0 THEN
-		RETURN jsonb_build_object('action', 'finished', 'finished_enrollment_ids', to_jsonb(finished));
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION textseq._receive_reply(text, bigint, bigint[]) IS
-	'Internal: route a reply to waiting conversations (branches) and finish stop-on-reply enrollments';
 
 -- A keyword texted to a sender number: start its sequence (creating the lead).
 CREATE FUNCTION textseq._receive_keyword(body text, phone text, sender int, lead_ids bigint[])
@@ -476,83 +394,15 @@ COMMENT ON FUNCTION textseq._receive_keyword(text, text, int, bigint[]) IS
 	'Internal: start the sequence of a keyword texted to a sender number, creating the lead when unknown';
 
 -- What an application's inbound webhook calls (after checking the signature:
--- see receive_webhook).  Idempotent on provider_id.
+-- see receive_webhook).  Idempotent on provider_id.  The common path is C
+-- (src/fn/receive.c): stores the text, honours consent through
+-- _receive_consent, routes a reply to waiting conversations (branches) and
+-- stop-on-reply enrollments, and tries keywords through _receive_keyword.
 CREATE FUNCTION textseq.receive(from_phone text, to_phone text, body text,
 								provider_id text DEFAULT NULL, received_at timestamptz DEFAULT NULL,
 								media_urls text[] DEFAULT '{}')
-RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_column
-DECLARE
-	region text := coalesce(nullif(current_setting('textseq.default_region', true), ''), 'US');
-	from_e164 text := textseq.try_normalize_phone(from_phone, region);
-	to_e164 text := textseq.try_normalize_phone(to_phone, region);
-	sid int;
-	aid int;
-	iid bigint;
-	leads bigint[];
-	v record;
-	was_out boolean;
-	res jsonb;
-BEGIN
-	IF from_phone IS NULL OR btrim(from_phone) = '' THEN
-		RAISE EXCEPTION 'an inbound text needs the sender''s number' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	body := coalesce(body, '');
-	SELECT s.id, s.account_id INTO sid, aid FROM textseq.sender s
-	 WHERE s.phone_number = to_e164 AND s.active ORDER BY s.id LIMIT 1;
-	provider_id := nullif(provider_id, '');
-	IF provider_id IS NOT NULL THEN
-		-- a repeated webhook: what the first one did, once
-		SELECT i.id, i.result INTO iid, res FROM textseq.inbound i
-		 WHERE i.provider_id = receive.provider_id AND i.provider_id IS NOT NULL;
-		IF iid IS NOT NULL THEN
-			RETURN coalesce(res, '{}') || jsonb_build_object('inbound_id', iid, 'duplicate', true);
-		END IF;
-	END IF;
-	-- the row is written once, at the end, with what was done (append-only)
-	iid := nextval('textseq.inbound_id_seq');
-	IF from_e164 IS NULL THEN
-		res := jsonb_build_object('action', 'nothing', 'reason', 'sender number not readable');
-	ELSE
-		-- the phone row (consent is per phone) and every lead with this number
-		SELECT p.opted_out INTO was_out FROM textseq.phone p WHERE p.e164 = from_e164;
-		IF NOT FOUND THEN
-			PERFORM textseq._consent_phone(from_e164, 'inbound');
-			was_out := false;
-		END IF;
-		SELECT coalesce(array_agg(DISTINCT c.lead_id ORDER BY c.lead_id), '{}') INTO leads
-		  FROM textseq.contact c WHERE c.phone = from_e164;
-		SELECT * INTO v FROM textseq.consent_verdict(body);
-		IF v.verdict = 'opt_out' OR v.verdict = 'help' OR (v.verdict = 'opt_in' AND was_out) THEN
-			res := textseq._receive_consent(v.verdict, v.rule, v.keyword, from_e164, sid, iid, leads);
-		ELSIF was_out THEN
-			res := jsonb_build_object('action', 'nothing', 'reason', 'opted out');
-		ELSE
-			res := coalesce(textseq._receive_reply(body, iid, leads),
-							   textseq._receive_keyword(body, from_e164, sid, leads),
-							   jsonb_build_object('action', 'nothing',
-												  'reason', CASE WHEN cardinality(leads) = 0
-																 THEN 'unknown sender' ELSE 'no enrollment waiting' END));
-		END IF;
-		res := res || jsonb_build_object('phone', from_e164, 'lead_ids', to_jsonb(leads));
-	END IF;
-	res := res || jsonb_build_object('inbound_id', iid);
-	INSERT INTO textseq.inbound (id, received_at, from_phone, to_phone, body, media_urls, provider_id,
-								 account_id, sender_id, result)
-	OVERRIDING SYSTEM VALUE
-	VALUES (iid, coalesce(received_at, textseq.now()), coalesce(from_e164, from_phone),
-			coalesce(to_e164, to_phone), body, coalesce(media_urls, '{}'), provider_id, aid, sid, res)
-	ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING;
-	IF NOT FOUND THEN
-		-- the same text, received by another session that committed meanwhile:
-		-- undo this one's work; asked again, receive answers as a duplicate
-		RAISE EXCEPTION 'inbound text % is being received by another session', provider_id
-			USING ERRCODE = 'serialization_failure',
-				  HINT = 'Retry the call: it will answer as a duplicate.';
-	END IF;
-	RETURN res;
-END
-$$;
+	RETURNS jsonb AS 'MODULE_PATHNAME', 'textseq_receive'
+	LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION textseq.receive(text, text, text, text, timestamptz, text[]) IS
 	'An inbound text: stored (append-only, idempotent on provider_id), then consent (STOP...), '
 	'conversation branches, stop on reply, keyword starts; returns what it did as jsonb';

@@ -183,15 +183,29 @@ BEGIN
 END
 $$;
 
--- ---- bulk launches (80_launch.sql) -------------------------------------------------
+-- ---- smartlists (80_smartlist.sql) ---------------------------------------------
+-- Users query leads with their own privileges (the functions are invokers:
+-- row-level security on the lead table applies) and share saved smartlists;
+-- saving, renaming and dropping go through SECURITY DEFINER functions that
+-- check the query and who saved the list.
+GRANT SELECT ON textseq.smartlist TO textseq_user;
+GRANT EXECUTE ON FUNCTION
+	textseq._lead_source(), textseq._field_number(jsonb), textseq._bulk_incomplete_leads(bigint),
+	textseq.smartlist_sql(text), textseq.smartlist_leads(text), textseq.smartlist_params(text),
+	textseq.smartlist_explain(text, boolean), textseq.smartlist_leads_by_name(text),
+	-- SECURITY DEFINER
+	textseq.save_smartlist(text, text), textseq.rename_smartlist(text, text),
+	textseq.drop_smartlist(text)
+	TO textseq_user;
+
+-- ---- bulk launches (85_launch.sql) -------------------------------------------------
 -- Users launch, cancel and relaunch through SECURITY DEFINER functions and
--- read the members; the lead set is read as the caller, so the functions it
--- runs there (_lead_keys, _bulk_incomplete_leads) are theirs to execute.
+-- read the members; the lead set is read as the caller, through
+-- smartlist_leads (granted above).
 -- The worker runs the expansion step only (SECURITY DEFINER); the rest is
 -- internal to the definer functions.
 GRANT SELECT ON textseq.bulk_chunk, textseq.bulk_skip, textseq.bulk_members TO textseq_user;
 GRANT EXECUTE ON FUNCTION
-	textseq._lead_keys(), textseq._bulk_incomplete_leads(bigint),
 	-- SECURITY DEFINER
 	textseq.launch(text, text, text, bigint, timestamptz, int, boolean),
 	textseq.cancel_bulk(bigint), textseq.relaunch_incomplete(bigint)

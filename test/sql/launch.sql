@@ -2,12 +2,9 @@
 -- lead set, expansion in chunks (omitted statuses, deleted and already
 -- pending members), wait => true, cancel_bulk, relaunch_incomplete, who may
 -- do what, row-level security.  Fixed clock; rolled back at the end.
--- The smartlist and query sources need the query language (branch query):
--- their tests run when textseq.smartlist_leads(text) exists, else they are
--- skipped.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(109);
+SELECT plan(111);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 SET LOCAL textseq.expand_chunk = 4;
@@ -81,8 +78,8 @@ SELECT is((SELECT chunk_count FROM textseq.bulk WHERE id = :b1), 3, 'stored in c
 SELECT is((SELECT array_agg(t.u ORDER BY c.chunk, t.o)::text
 			 FROM textseq.bulk_chunk c, unnest(c.lead_ids) WITH ORDINALITY AS t(u, o) WHERE c.bulk_id = :b1),
 		  (SELECT array_agg(id ORDER BY id)::text FROM l WHERE name <> 'out'), 'in lead id order');
-SELECT is((SELECT source || ' / ' || bulkimport_id FROM textseq.bulk WHERE id = :b1), 'bulkimport_id 100 / 100',
-		  'the bulk says what it was launched to');
+SELECT is((SELECT source || ' / ' || bulkimport_id || ' / ' || query FROM textseq.bulk WHERE id = :b1),
+		  'bulkimport_id 100 / 100 / lead.bulkimport_id = 100', 'the bulk says what it was launched to');
 SELECT is((SELECT start_at FROM textseq.bulk WHERE id = :b1), '2026-11-23 17:00:00+00'::timestamptz,
 		  'start_at defaults to now');
 SELECT is((SELECT created_by::text FROM textseq.bulk WHERE id = :b1), current_user::text, 'created_by is the caller');
@@ -307,7 +304,7 @@ SELECT textseq.launch('mine', bulkimport_id => 200) AS u1 \gset
 SELECT is((SELECT created_by::text FROM textseq.bulk WHERE id = :u1), 'ts_launch_user', 'user: launch records who launched');
 SELECT throws_ok($$SELECT textseq._expand_bulks()$$, '42501', NULL, 'user: may not run the worker''s step');
 SELECT throws_ok(format('SELECT textseq._expand_chunk(%s)', :u1), '42501', NULL, 'user: nor expand a chunk');
-SELECT throws_ok(format('SELECT textseq._snapshot_members(%s, %L, %L, 10)', :u1, 'bulkimport', '100'), '42501', NULL,
+SELECT throws_ok(format('SELECT textseq._snapshot_members(%s, %L, 10)', :u1, 'lead.bulkimport_id = 100'), '42501', NULL,
 				 'user: nor add members to a bulk');
 SELECT throws_ok(format('INSERT INTO textseq.bulk_chunk VALUES (%s, 99, %L)', :u1, '{1}'), '42501', NULL,
 				 'user: nor write members');
@@ -355,25 +352,22 @@ SELECT is_empty($$SELECT tgname FROM pg_trigger WHERE tgrelid = 'textseq.enrollm
 					AND NOT tgisinternal AND tgtype & 4 <> 0 AND tgenabled <> 'A'$$,
 				'no trigger on enrollment INSERT that bulk expansion would skip (make it ENABLE ALWAYS)');
 
--- ---- smartlists and queries (branch query) ---------------------------------------------------
-SELECT to_regprocedure('textseq.smartlist_leads(text)') IS NOT NULL AS have_query \gset
-\if :have_query
+-- ---- smartlists and queries --------------------------------------------------------------
 SELECT textseq.launch('other', query => 'lead.bulkimport_id = 200', wait => true) AS q1 \gset
 SELECT is((SELECT (source, query, lead_count)::text FROM textseq.bulk WHERE id = :q1),
 		  '("query lead.bulkimport_id = 200","lead.bulkimport_id = 200",1)', 'query: launched to the query''s leads');
 SELECT textseq.save_smartlist('list 100', 'lead.bulkimport_id = 100');
 SELECT textseq.launch('other', smartlist => 'list 100') AS q2 \gset
-SELECT is((SELECT (source, query, lead_count)::text FROM textseq.bulk WHERE id = :q2),
-		  '("smartlist ""list 100""","lead.bulkimport_id = 100",10)', 'smartlist: its query, snapshotted');
+SELECT is((SELECT (source, smartlist, query, lead_count)::text FROM textseq.bulk WHERE id = :q2),
+		  '("smartlist ""list 100""","list 100","lead.bulkimport_id = 100",10)', 'smartlist: its query, snapshotted');
 SELECT throws_ok($$SELECT textseq.launch('other', smartlist => 'nope')$$, '42704', 'smartlist "nope" does not exist',
 				 'unknown smartlist: 42704');
 SELECT throws_ok($$SELECT textseq.launch('other', query => 'lead.bulkimport_id = = 1')$$, '42601', NULL,
 				 'a bad query: its syntax error');
-\else
-SELECT throws_ok($$SELECT textseq.launch('other', query => 'lead.bulkimport_id = 200')$$, '0A000', NULL,
-				 'without the query language, a query launch is refused clearly');
-SELECT skip('smartlist launches need the query language (branch query)', 3);
-\endif
+SELECT throws_ok($$SELECT textseq.launch('other', query => 'nosuch = 1')$$, '42703', NULL,
+				 'an unknown field: 42703');
+SELECT is((SELECT (query, lead_count)::text FROM textseq.bulk WHERE id = :r2), '("bulk.incomplete = ' || :r1 || '",2)',
+		  'a relaunch is the query bulk.incomplete = <bulk>');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,7 +5,10 @@
 --
 -- launch() snapshots the lead set as the bulk's members with the caller's
 -- privileges (row-level security on the lead table applies: src/fn/launch.c)
--- and returns at once, status being_processed.  Members are stored in
+-- and returns at once, status being_processed.  Every list is a smartlist
+-- query (a bulk import is lead.bulkimport_id = N, a relaunch
+-- bulk.incomplete = N), so the lead relation is read where the query
+-- language reads it (textseq._lead_source).  Members are stored in
 -- chunks (textseq.bulk_chunk: one row per textseq.expand_chunk leads, in
 -- lead id order), so a million of them cost a hundred rows.  The dispatch
 -- worker expands one chunk per transaction (src/worker/expand.c calls
@@ -15,17 +18,6 @@
 -- When no chunk is left the bulk moves to in_progress.
 -- Must not: enroll leads one call at a time (everything here is set-based),
 -- or read the lead set with the owner's privileges.
-
--- ---- the lead relation ------------------------------------------------------------
--- Every reference of this file to the lead table goes through this function,
--- which a mapped CRM table (SPEC 11) replaces.  SQL, STABLE, no SET clause:
--- the planner inlines it, so its callers use the table's indexes.
-CREATE FUNCTION textseq._lead_keys() RETURNS TABLE (id bigint, bulkimport_id bigint)
-LANGUAGE sql STABLE AS $$
-	SELECT l.id, l.bulkimport_id FROM textseq.lead l
-$$;
-COMMENT ON FUNCTION textseq._lead_keys() IS
-	'Internal: the lead table''s key and bulk-import id (the one place launches read the lead relation)';
 
 -- ---- schema -----------------------------------------------------------------------
 -- What a launch was given, how far its expansion got, and its cancellation.
@@ -149,14 +141,13 @@ $$;
 COMMENT ON FUNCTION textseq._contact_reason(boolean, boolean, text, boolean) IS
 	'Internal: 0 when a bulk may text this number, else why not (1 opted out, 2 do-not-contact, 3 landline, 4 invalid)';
 
--- Snapshot the lead set as the bulk's members, reading it with the
--- caller's privileges (C: src/fn/launch.c).  kind: query, bulkimport or
--- bulk_incomplete; arg: the query text or the id; chunk: members per
--- textseq.bulk_chunk row.  Returns the member count.
-CREATE FUNCTION textseq._snapshot_members(bulk bigint, kind text, arg text, chunk int) RETURNS bigint
+-- Snapshot the lead set as the bulk's members: the leads of a smartlist
+-- query, read with the caller's privileges (C: src/fn/launch.c), stored in
+-- chunks of the given size.  Returns the member count.
+CREATE FUNCTION textseq._snapshot_members(bulk bigint, query text, chunk int) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'textseq_launch_snapshot' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION textseq._snapshot_members(bigint, text, text, int) IS
-	'Internal: store the lead set (query, bulkimport or bulk_incomplete) as chunks of members, read as the caller';
+COMMENT ON FUNCTION textseq._snapshot_members(bigint, text, int) IS
+	'Internal: store the leads of a smartlist query as a bulk''s members, read as the caller';
 
 -- Insert a chunk's enrollments, the foreign-key checks of every row left
 -- out: the caller checked and locked the referenced sequence, sender and
@@ -213,6 +204,9 @@ DECLARE
 	c_reason int[];
 	c_phone text[];
 	c_ord bigint[];
+	nocontact bigint[];
+	present bigint[];
+	lookup text;
 	gone bigint[];
 	-- the enrollments inserted
 	e_id bigint[];
@@ -249,12 +243,10 @@ BEGIN
 	  FROM textseq._bulk_senders(b.sender_id) x;
 	PERFORM 1 FROM textseq.sender s WHERE s.id = dflt OR s.id = ANY(area_sender) FOR KEY SHARE;
 
-	-- per member: does the lead exist (a lead with a contact does: contacts
-	-- go with their lead), its first textable number, else the weightiest
-	-- reason; untextable numbers are few, found by a partial index
+	-- per member: its first textable number, else the weightiest reason
+	-- (untextable numbers are few, found by a partial index)
 	WITH reasons AS (
 		SELECT x.lead_id, x.ord, c.phone, c.position,
-			   c.lead_id IS NOT NULL OR EXISTS (SELECT 1 FROM textseq._lead_keys() k WHERE k.id = x.lead_id) AS alive,
 			   CASE WHEN c.lead_id IS NULL THEN 4
 					ELSE textseq._contact_reason(p.opted_out, c.do_not_contact, p.line_type, p.invalid) END AS reason
 		  FROM unnest(ids) WITH ORDINALITY AS x(lead_id, ord)
@@ -267,16 +259,29 @@ BEGIN
 		  FROM reasons r ORDER BY r.lead_id, r.reason <> 0, r.reason, r.position
 	)
 	-- (the arrays are aligned: one pass fills them all, in lead id order)
-	SELECT array_agg(c.lead_id) FILTER (WHERE c.alive),
+	SELECT array_agg(c.lead_id),
 		   array_agg(coalesce(CASE WHEN c.phone LIKE '+1%'
 								   THEN area_sender[array_position(area_prefix, left(c.phone, 5))] END,
-							  dflt)) FILTER (WHERE c.alive),
-		   array_agg(c.reason) FILTER (WHERE c.alive),
-		   array_agg(c.phone) FILTER (WHERE c.alive),
-		   array_agg(c.ord) FILTER (WHERE c.alive),
-		   array_agg(c.lead_id) FILTER (WHERE NOT c.alive)
-	  INTO c_lead, c_sender, c_reason, c_phone, c_ord, gone
+							  dflt)),
+		   array_agg(c.reason), array_agg(c.phone), array_agg(c.ord),
+		   array_agg(c.lead_id) FILTER (WHERE c.phone IS NULL)
+	  INTO c_lead, c_sender, c_reason, c_phone, c_ord, nocontact
 	  FROM cand c;
+	-- Deleted leads: a lead with a contact exists (contacts go with their
+	-- lead); the others are looked up in the lead relation.
+	IF nocontact IS NOT NULL THEN
+		SELECT format('SELECT array_agg(x) FROM unnest($1) x WHERE EXISTS (SELECT 1 FROM %s l WHERE l.%I = x)',
+					  r.rel, r.key_column)
+		  INTO lookup FROM textseq._lead_source() r;
+		EXECUTE lookup INTO present USING nocontact;
+		gone := ARRAY(SELECT unnest(nocontact) EXCEPT SELECT unnest(present));
+		IF cardinality(gone) > 0 THEN
+			SELECT array_agg(x.l), array_agg(x.s), array_agg(x.r), array_agg(x.p), array_agg(x.o)
+			  INTO c_lead, c_sender, c_reason, c_phone, c_ord
+			  FROM unnest(c_lead, c_sender, c_reason, c_phone, c_ord) AS x(l, s, r, p, o)
+			 WHERE x.l <> ALL(gone);
+		END IF;
+	END IF;
 
 	IF c_lead IS NOT NULL THEN
 		SELECT x.ids, x.leads INTO e_id, e_lead
@@ -390,9 +395,9 @@ $$;
 COMMENT ON FUNCTION textseq._expand_bulks() IS
 	'Worker step: expand one chunk of the oldest bulk being processed; returns members handled (0: none)';
 
--- The sources of a launch, by kind, for _snapshot_members.
+-- A launch's list as a smartlist query, and its label for people.
 CREATE FUNCTION textseq._launch_source(smartlist text, query text, bulkimport_id bigint,
-									   OUT kind text, OUT arg text, OUT label text)
+									   OUT list_query text, OUT label text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
@@ -404,38 +409,29 @@ BEGIN
 				  HINT = 'E.g. textseq.launch(''welcome'', bulkimport_id => 42).';
 	END IF;
 	IF bulkimport_id IS NOT NULL THEN
-		kind := 'bulkimport';
-		arg := bulkimport_id::text;
+		list_query := 'lead.bulkimport_id = ' || bulkimport_id;
 		label := 'bulkimport_id ' || bulkimport_id;
-		RETURN;
-	END IF;
-	IF to_regprocedure('textseq.smartlist_leads(text)') IS NULL THEN
-		RAISE EXCEPTION 'smartlists and queries are not available in this build'
-			USING ERRCODE = 'feature_not_supported', HINT = 'Launch to a bulk import with bulkimport_id.';
-	END IF;
-	kind := 'query';
-	IF query IS NOT NULL THEN
-		arg := query;
+	ELSIF query IS NOT NULL THEN
+		list_query := query;
 		label := 'query ' || query;
-		RETURN;
+	ELSE
+		SELECT s.query INTO list_query FROM textseq.smartlist s WHERE s.name = smartlist;
+		IF list_query IS NULL THEN
+			RAISE EXCEPTION 'smartlist "%" does not exist', smartlist
+				USING ERRCODE = 'undefined_object', HINT = 'Save one with textseq.save_smartlist().';
+		END IF;
+		label := format('smartlist %s', quote_ident(smartlist));
 	END IF;
-	EXECUTE 'SELECT s.query FROM textseq.smartlist s WHERE s.name = $1' INTO arg USING smartlist;
-	IF arg IS NULL THEN
-		RAISE EXCEPTION 'smartlist "%" does not exist', smartlist
-			USING ERRCODE = 'undefined_object', HINT = 'Save one with textseq.save_smartlist().';
-	END IF;
-	label := format('smartlist %s', quote_ident(smartlist));
 END
 $$;
 COMMENT ON FUNCTION textseq._launch_source(text, text, bigint) IS
-	'Internal: check that exactly one source is given; the snapshot kind, argument and label of it';
+	'Internal: check that exactly one list is given; the list as a smartlist query, and a label';
 
 -- Record a bulk and snapshot its members; expand them here (wait) or let
 -- the worker do it.  The body of launch and relaunch_incomplete.
 CREATE FUNCTION textseq._launch(seq bigint, sender int, start_at timestamptz, wait boolean,
-								kind text, arg text, label text, src_smartlist text DEFAULT NULL,
-								src_query text DEFAULT NULL, src_import bigint DEFAULT NULL,
-								src_bulk bigint DEFAULT NULL) RETURNS bigint
+								list_query text, label text, src_smartlist text DEFAULT NULL,
+								src_import bigint DEFAULT NULL, src_bulk bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -451,9 +447,9 @@ BEGIN
 	INSERT INTO textseq.bulk (sequence_id, sender_id, source, start_at, created_at, created_by, smartlist,
 							  query, bulkimport_id, relaunch_of)
 	VALUES (seq, sender, label, coalesce(start_at, textseq.now()), textseq.now(), textseq._caller(),
-			src_smartlist, src_query, src_import, src_bulk)
+			src_smartlist, list_query, src_import, src_bulk)
 	RETURNING id INTO bid;
-	n := textseq._snapshot_members(bid, kind, arg, chunk);
+	n := textseq._snapshot_members(bid, list_query, chunk);
 	IF n > 2147483647 THEN
 		RAISE EXCEPTION 'a launch to % leads is too large', n USING ERRCODE = 'program_limit_exceeded';
 	END IF;
@@ -472,7 +468,7 @@ BEGIN
 	RETURN bid;
 END
 $$;
-COMMENT ON FUNCTION textseq._launch(bigint, int, timestamptz, boolean, text, text, text, text, text, bigint, bigint) IS
+COMMENT ON FUNCTION textseq._launch(bigint, int, timestamptz, boolean, text, text, text, bigint, bigint) IS
 	'Internal: record a bulk, snapshot its members as the caller, expand them now (wait) or wake the worker';
 
 -- Launch a sequence to a smartlist, a query or a bulk-import list.
@@ -488,8 +484,7 @@ DECLARE
 BEGIN
 	s := textseq._launch_source(smartlist, query, bulkimport_id);
 	RETURN textseq._launch(textseq._sequence_id(sequence), sender, start_at, coalesce(wait, false),
-						   s.kind, s.arg, s.label, smartlist, coalesce(query, CASE WHEN s.kind = 'query' THEN s.arg END),
-						   bulkimport_id);
+						   s.list_query, s.label, smartlist, bulkimport_id);
 END
 $$;
 COMMENT ON FUNCTION textseq.launch(text, text, text, bigint, timestamptz, int, boolean) IS
@@ -538,8 +533,10 @@ COMMENT ON FUNCTION textseq.cancel_bulk(bigint) IS
 -- expired or canceled with a message of it expired or canceled (a lead who
 -- replied or opted out is not one of them, although its later steps were
 -- canceled too), and the members a cancel reached before their expansion.
+-- (80_smartlist.sql defines it for the query language's bulk.incomplete;
+-- this is the definition, replacing that one.)
 CREATE OR REPLACE FUNCTION textseq._bulk_incomplete_leads(bulk bigint) RETURNS SETOF bigint
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	SELECT e.lead_id
 	  FROM textseq.enrollment e
 	 WHERE e.bulk_id = _bulk_incomplete_leads.bulk AND e.status IN ('expired', 'canceled')
@@ -566,7 +563,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'bulk % does not exist', bulk USING ERRCODE = 'undefined_object';
 	END IF;
-	RETURN textseq._launch(b.sequence_id, b.sender_id, NULL, false, 'bulk_incomplete', bulk::text,
+	RETURN textseq._launch(b.sequence_id, b.sender_id, NULL, false, 'bulk.incomplete = ' || bulk,
 						   'relaunch of bulk ' || bulk, src_bulk => bulk);
 END
 $$;

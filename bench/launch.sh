@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bench/launch.sh: a bulk launch of 1,000,000 leads to a three-step sequence,
+# until every first message is queued, beside a raw INSERT ... SELECT of
+# 1,000,000 rows into an equally indexed copy of textseq.message, same run
+# (SPEC 14: within 1.5x).  Run by scripts/bench.sh (see bench/lib.sh).
+#
+# Each round measures, after a CHECKPOINT and on emptied message and
+# enrollment tables:
+#   baseline  INSERT INTO message_copy (...) SELECT ... FROM generate_series,
+#             one statement, the row a launch writes (the copy's defaults
+#             fill the rest, gen_random_uuid() included);
+#   worker    textseq.launch(...) returning at once, then the dispatch worker
+#             expanding the members a chunk per transaction: from the launch
+#             call to the commit of the last chunk (polled every 0.1 s);
+#   wait      textseq.launch(..., wait => true): all in the caller's
+#             transaction.
+# The launch starts tomorrow, so nothing is sent meanwhile.  Reported: the
+# median of the rounds' ratios to the baseline of the same round, all runs,
+# and the CPU of the cluster per member.
+#   BENCH_LAUNCH_LEADS=1000000  BENCH_LAUNCH_ROUNDS=3  BENCH_LAUNCH_CHUNK=(textseq.expand_chunk)
+. "$(dirname "$0")/lib.sh"
+N=${BENCH_LAUNCH_LEADS:-1000000}
+ROUNDS=${BENCH_LAUNCH_ROUNDS:-3}
+HZ=$(getconf CLK_TCK)
+
+bench_fresh_db || exit 1
+t0=$(now_s)
+psql -qX -v ON_ERROR_STOP=1 -d "$BDB" -v n="$N" -f bench/launch_setup.sql >/dev/null || exit 1
+echo "  $(fmt "$N") leads loaded in $(fmt "$(awk -v a="$(now_s)" -v b="$t0" 'BEGIN { print a - b }')" 0) s"
+if [ -n "${BENCH_LAUNCH_CHUNK:-}" ]; then
+  bq "ALTER SYSTEM SET textseq.expand_chunk = ${BENCH_LAUNCH_CHUNK}" >/dev/null; bq "SELECT pg_reload_conf()" >/dev/null
+fi
+CHUNK=$(bq "SHOW textseq.expand_chunk")
+echo "  textseq.expand_chunk = $CHUNK"
+
+# fresh: empty the launch tables, then a checkpoint (every side starts with the same WAL state)
+fresh() {
+  bq "TRUNCATE textseq.message, textseq.enrollment, textseq.bulk_chunk, textseq.bulk_skip, textseq.bulk,
+               public.message_copy" >/dev/null
+  bq "CHECKPOINT" >/dev/null
+}
+
+# secs_cpu CMD...: run CMD; prints "wall_seconds cluster_cpu_seconds"
+secs_cpu() {
+  local t0 c0 t1 c1
+  t0=$(now_s); c0=$(cluster_ticks)
+  "$@" >/dev/null || return 1
+  t1=$(now_s); c1=$(cluster_ticks)
+  awk -v a="$t1" -v b="$t0" -v c="$c1" -v d="$c0" -v hz="$HZ" 'BEGIN { printf "%.2f %.2f\n", a - b, (c - d) / hz }'
+}
+
+baseline() {
+  bq "INSERT INTO public.message_copy (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id, template_id,
+                                       template_version, signature, due_at, run_at, expires_at)
+      SELECT g, 1, q.id, 1, g, s.id, t.id, t.current_version, s.signature,
+             now() + interval '1 day', now() + interval '1 day', now() + interval '60 hours'
+        FROM generate_series(1, $N) g, textseq.sequence q, textseq.sender s, textseq.template t
+       WHERE q.name = 'launch_seq' AND s.phone_number = '+12015550100' AND t.name = 'bench'"
+}
+
+# the same insert with the idempotency keys supplied as the launch makes them
+# (a random prefix and a counter): how much of the baseline gen_random_uuid() is
+baseline_keyed() {
+  bq "INSERT INTO public.message_copy (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id, template_id,
+                                       template_version, signature, due_at, run_at, expires_at, idempotency_key)
+      SELECT g, 1, q.id, 1, g, s.id, t.id, t.current_version, s.signature,
+             now() + interval '1 day', now() + interval '1 day', now() + interval '60 hours',
+             ('0123456789abcdef' || to_hex(g + 1152921504606846976))::uuid
+        FROM generate_series(1, $N) g, textseq.sequence q, textseq.sender s, textseq.template t
+       WHERE q.name = 'launch_seq' AND s.phone_number = '+12015550100' AND t.name = 'bench'"
+}
+
+launch_wait() {
+  bq "SELECT textseq.launch('launch_seq', bulkimport_id => 1, start_at => now() + interval '1 day', wait => true)"
+}
+
+# the worker side: launch, then poll until the bulk is in_progress
+launch_worker() {
+  local b i
+  b=$(bq "SELECT textseq.launch('launch_seq', bulkimport_id => 1, start_at => now() + interval '1 day')") || return 1
+  # (this runs in a subshell of secs_cpu's caller: the call's time goes through a file)
+  awk -v a="$(now_s)" -v b="$T_START" 'BEGIN { printf "%.2f", a - b }' >"$CALL_FILE"
+  for i in $(seq 1 36000); do
+    [ "$(bq "SELECT status FROM textseq.bulk WHERE id = $b")" = in_progress ] && return 0
+    sleep 0.1
+  done
+  echo "  the worker did not expand bulk $b in an hour" >&2
+  return 1
+}
+worker_side() { T_START=$(now_s); launch_worker; }
+
+check() {
+  local want=$((N - N / 100))		# one in 200 opted out, one in 200 landline: omitted_* first messages
+  got=$(bq "SELECT count(*) FILTER (WHERE status = 'in_queue') || ' ' || count(*) FROM textseq.message WHERE step = 1")
+  [ "$got" = "$want $N" ] || { echo "  CHECK FAILED: first messages (queued, all) $got, expected $want $N" >&2; return 1; }
+}
+
+declare -a RW RA RK
+CALL_FILE=$(mktemp /tmp/textseq-launch-call.XXXXXX)
+trap 'rm -f "$CALL_FILE"' EXIT
+[ -n "${BENCH_PROFILE:-}" ] && bq "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+for r in $(seq 1 "$ROUNDS"); do
+  fresh; read -r bw bc < <(secs_cpu baseline)
+  fresh; read -r kw kc < <(secs_cpu baseline_keyed)
+  fresh; [ -n "${BENCH_PROFILE:-}" ] && bq "SELECT pg_stat_statements_reset()" >/dev/null
+  read -r ww wc < <(secs_cpu worker_side) || exit 1
+  check || exit 1
+  if [ -n "${BENCH_PROFILE:-}" ] && [ "$r" = 1 ]; then
+    echo "  profile of the worker side (pg_stat_statements, track = all):"
+    psql -X -d "$BDB" -P footer=off -c "
+      SELECT calls, round(total_exec_time::numeric) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms,
+             left(regexp_replace(query, '\s+', ' ', 'g'), 80) AS statement
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 10" | sed 's/^/    /'
+  fi
+  chunks=$(bq "SELECT chunk_count FROM textseq.bulk")
+  fresh; read -r aw ac < <(secs_cpu launch_wait) || exit 1
+  check || exit 1
+  RW+=("$(awk -v a="$ww" -v b="$bw" 'BEGIN { printf "%.2f", a / b }')")
+  RA+=("$(awk -v a="$aw" -v b="$bw" 'BEGIN { printf "%.2f", a / b }')")
+  RK+=("$(awk -v a="$kw" -v b="$bw" 'BEGIN { printf "%.2f", a / b }')")
+  echo "  round $r: baseline INSERT $bw s (cpu $bc s; with the keys supplied: $kw s, cpu $kc s)," \
+       "launch + worker $ww s (cpu $wc s; the call $(cat "$CALL_FILE") s; $chunks chunks)," \
+       "launch wait => true $aw s (cpu $ac s): ${RW[-1]}x and ${RA[-1]}x"
+  ALL_RUNS+="r$r: base $bw, keyed $kw, worker $ww, wait $aw; "
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+mw=$(median "${RW[@]}"); ma=$(median "${RA[@]}"); mk=$(median "${RK[@]}")
+echo "  median of $ROUNDS rounds: launch + worker ${mw}x the baseline, wait => true ${ma}x;" \
+     "the baseline with its keys supplied is ${mk}x itself"
+result launch "$(fmt "$N")-lead launch (3-step sequence) until every first message is queued, worker, median of $ROUNDS" \
+  "${mw}x the INSERT" "<= 1.5x" "raw INSERT ... SELECT of $(fmt "$N") rows into a copy of textseq.message" \
+  "wait => true ${ma}x; ${ALL_RUNS% }"

@@ -55,11 +55,13 @@ BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n, last_sent_at)
 		SELECT x.bulk_id, x.step, x.status, sum(x.n), max(x.sent_at)
-		  FROM (SELECT r.bulk_id, r.step, r.status, 1 AS n, r.sent_at
+		  FROM (SELECT r.bulk_id, r.step, r.status, count(*) AS n, max(r.sent_at) AS sent_at
 				  FROM new_rows r WHERE r.bulk_id IS NOT NULL
+				 GROUP BY r.bulk_id, r.step, r.status
 				UNION ALL
-				SELECT o.bulk_id, o.step, o.status, -1, NULL
-				  FROM old_rows o WHERE o.bulk_id IS NOT NULL) x
+				SELECT o.bulk_id, o.step, o.status, -count(*), NULL
+				  FROM old_rows o WHERE o.bulk_id IS NOT NULL
+				 GROUP BY o.bulk_id, o.step, o.status) x
 		 GROUP BY x.bulk_id, x.step, x.status
 		HAVING sum(x.n) <> 0 OR max(x.sent_at) IS NOT NULL;
 	ELSIF TG_OP = 'INSERT' THEN

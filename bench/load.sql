@@ -5,8 +5,9 @@
 --
 -- Set-based, so a million leads load in minutes: leads and contacts by
 -- INSERT ... SELECT (the contact trigger still normalises every number and
--- creates its phone row), enrollments by INSERT ... SELECT, and their first
--- step queued by textseq._queue_current, the function textseq.enroll uses.
+-- creates its phone row), enrollments by INSERT ... SELECT (all in one bulk,
+-- as a bulk launch makes them), and their first step queued by
+-- textseq._queue_current, the function textseq.enroll uses.
 -- The sequence's account is paused first, so the worker sends nothing while
 -- the queue fills; bench_start resumes it.  Messages are due at now() +
 -- :ahead (psql variable: '0' for a queue that is due at once, as after a
@@ -30,10 +31,19 @@ INSERT INTO textseq.contact (lead_id, position, phone)
 SELECT id, 1, '+1201' || (200 + g / 10000)::text || lpad((g % 10000)::text, 4, '0') FROM new_lead;
 
 \if :enroll
+-- one bulk launch: its messages carry bulk_id, so dispatch pays for the bulk counts
+CREATE TEMP TABLE new_bulk ON COMMIT DROP AS
+WITH ins AS (
+	INSERT INTO textseq.bulk (sequence_id, start_at, status, lead_count)
+	SELECT q.id, now(), 'in_progress', :n FROM textseq.sequence q WHERE q.name = :'seq'
+	RETURNING id
+)
+SELECT id FROM ins;
+
 CREATE TEMP TABLE new_enr ON COMMIT DROP AS
 WITH ins AS (
-	INSERT INTO textseq.enrollment (sequence_id, lead_id, sender_id, current_step)
-	SELECT q.id, l.id, s.id, 1
+	INSERT INTO textseq.enrollment (sequence_id, lead_id, sender_id, current_step, bulk_id)
+	SELECT q.id, l.id, s.id, 1, (SELECT id FROM new_bulk)
 	  FROM new_lead l, textseq.sequence q, textseq.sender s
 	 WHERE q.name = :'seq'
 	   AND s.account_id = (SELECT a.id FROM textseq.account a

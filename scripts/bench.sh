@@ -6,7 +6,7 @@
 # cleans up on exit.  Targets are SPEC section 14's; each result is printed
 # with the baseline measured in the same run.  Results go in docs/benchmarks.md.
 #
-#   bash scripts/bench.sh [render] [dispatch] [latency] [memory] [receive] [smartlist] [launch]   (default: all)
+#   bash scripts/bench.sh [render] [dispatch] [latency] [memory] [receive] [smartlist] [bulkstats] [launch]   (default: all)
 #   bash scripts/bench.sh dispatch-ab    this tree's claim (B) against another
 #                        commit's (A, default: the merge base with main, i.e.
 #                        where an unmerged branch started), same cluster, runs
@@ -19,6 +19,7 @@
 #   BENCH_MEMORY_MESSAGES=1000000  messages of the memory benchmark
 #   BENCH_RECEIVE_SECONDS=30     seconds of each pgbench run of bench/receive.sh
 #   BENCH_SMARTLIST_LEADS=1000000  leads of bench/smartlist.sh (BENCH_SMARTLIST_REPS=21 runs a side)
+#   BENCH_BULK_MESSAGES=1000000  messages of the bulk of bench/bulk_stats.sh (bulkstats)
 #   BENCH_LAUNCH_LEADS=1000000     leads of bench/launch.sh (BENCH_LAUNCH_ROUNDS=3 rounds; BENCH_LAUNCH_CHUNK
 #                                  sets textseq.expand_chunk)
 #   BENCH_FSYNC=on|off           fsync and synchronous_commit (default on; off is
@@ -34,7 +35,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-cluster.sh
 
-ALL=(render dispatch latency memory receive smartlist launch)
+ALL=(render dispatch latency memory receive smartlist bulkstats launch)
 SEL=("$@")
 [ ${#SEL[@]} -eq 0 ] && SEL=("${ALL[@]}")
 for b in "${SEL[@]}"; do
@@ -185,6 +186,7 @@ for b in "${SEL[@]}"; do
   t0=$(date +%s)
   if [ "$b" = render ]; then run_render || RC=1
   elif [ "$b" = dispatch-ab ]; then run_dispatch_ab || RC=1
+  elif [ "$b" = bulkstats ]; then bash bench/bulk_stats.sh || { echo "  bench $b failed"; RC=1; }
   else bash "bench/$b.sh" || { echo "  bench $b failed"; RC=1; }
   fi
   echo "  ($b took $(( $(date +%s) - t0 )) s; load average after: $(cut -d' ' -f1-3 /proc/loadavg))"

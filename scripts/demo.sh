@@ -150,7 +150,7 @@ launch() {
   note "$(q -c "SELECT count(*) FILTER (WHERE status = 'pending') || ' enrollments pending, '
                        || count(*) FILTER (WHERE status::text LIKE 'omitted%' OR status = 'canceled')
                        || ' omitted at launch (opted out, landline, invalid, do-not-contact); '
-                       || (SELECT deleted_leads_count FROM textseq.bulk WHERE id = $bulk) || ' leads deleted since the launch'
+                       || (SELECT deleted_leads_count FROM textseq.bulk_stats WHERE bulk_id = $bulk AND step IS NULL) || ' leads deleted since the launch'
                   FROM textseq.enrollment WHERE bulk_id = $bulk")"
 }
 

@@ -34,6 +34,7 @@ int			textseq_reconcile_after_s = 20;
 int			textseq_unreachable_retries = 3;
 char	   *textseq_worker_role = NULL;
 int			textseq_delivery_unknown_after_s = 72 * 3600;
+int			textseq_bulk_done_after_s = 48 * 3600;
 bool		textseq_dump_secrets = false;
 int			textseq_lock_timeout_ms = 500;
 int			textseq_expand_chunk = 10000;
@@ -104,6 +105,10 @@ define_settings(void)
 	DefineCustomIntVariable("textseq.delivery_unknown_after",
 							"Age of an outbox message with no carrier receipt before it becomes delivery_unknown.",
 							NULL, &textseq_delivery_unknown_after_s, 72 * 3600, 60, 365 * 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("textseq.bulk_done_after",
+							"Time since a bulk's last send, with nothing of it waiting, before it is done.",
+							NULL, &textseq_bulk_done_after_s, 48 * 3600, 0, 365 * 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("textseq.lock_timeout",
 							"Longest the dispatch worker waits for any lock before it defers or retries that work.",

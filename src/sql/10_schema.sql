@@ -190,13 +190,13 @@ CREATE TABLE textseq.bulk (
 	start_at timestamptz NOT NULL,
 	status textseq.bulk_status NOT NULL DEFAULT 'being_processed',
 	lead_count int NOT NULL DEFAULT 0,
-	deleted_leads_count int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	created_by name NOT NULL DEFAULT current_user,
-	last_sent_at timestamptz,
 	finished_at timestamptz
 );
-COMMENT ON TABLE textseq.bulk IS 'Bulk launches of a sequence to many leads';
+COMMENT ON TABLE textseq.bulk IS
+	'Bulk launches of a sequence to many leads; message counts, deleted leads and the last send are '
+	'in the view textseq.bulk_stats (maintained counts, see 65_bulk_stats.sql)';
 
 -- Enrollments: one lead's run through one sequence.
 CREATE TABLE textseq.enrollment (
@@ -219,7 +219,8 @@ CREATE INDEX enrollment_wait_idx ON textseq.enrollment (wait_until)
 COMMENT ON COLUMN textseq.enrollment.wait_until IS
 	'At a wait_reply step: when it times out (finished_no_response); NULL otherwise';
 COMMENT ON COLUMN textseq.enrollment.responded_at IS 'When the lead last replied during this enrollment';
-CREATE INDEX enrollment_bulk_idx ON textseq.enrollment (bulk_id) WHERE bulk_id IS NOT NULL;
+-- (bulk_id, status): the enrollments of a bulk, and whether any is still pending
+CREATE INDEX enrollment_bulk_idx ON textseq.enrollment (bulk_id, status) WHERE bulk_id IS NOT NULL;
 CREATE UNIQUE INDEX enrollment_one_pending_idx ON textseq.enrollment (sequence_id, lead_id)
 	WHERE status = 'pending';
 COMMENT ON TABLE textseq.enrollment IS 'One lead''s run through one sequence; at most one pending per pair';

@@ -91,7 +91,9 @@ COMMENT ON FUNCTION textseq._next_due() IS 'Internal: the earliest time the work
 --    account, inactive sender) -> expired, with their enrollments;
 --  * enrollments waiting for a reply past their step's timeout -> finished_no_response;
 --  * 'sending' rows older than any request can last (a batch whose outcome
---    could not be recorded) -> maybe_sent, so reconciliation settles them.
+--    could not be recorded) -> maybe_sent, so reconciliation settles them;
+--  * bulk counts: deltas folded into totals; in_progress bulks with nothing
+--    waiting and no send for textseq.bulk_done_after -> done (65_bulk_stats.sql).
 CREATE FUNCTION textseq.sweep() RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -148,11 +150,15 @@ BEGIN
 											  / current_setting('textseq.max_in_flight')::int + 2)
 					 FOR NO KEY UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN total + n;
+	total := total + n;
+
+	PERFORM textseq._bulk_counts_compact();
+	RETURN total + textseq._bulk_finish(now_ts);
 END
 $$;
 COMMENT ON FUNCTION textseq.sweep() IS
-	'Housekeeping: outbox without receipt -> delivery_unknown, unclaimable overdue -> expired, stale sending -> maybe_sent';
+	'Housekeeping: outbox without receipt -> delivery_unknown, unclaimable overdue -> expired, stale sending -> maybe_sent, '
+	'bulk counts folded, finished bulks -> done';
 
 -- Complete what a claim or record deferred because a row it needed was
 -- locked: enrollment moves and send outcomes whose rows are free now (rows

@@ -45,8 +45,6 @@ COMMENT ON COLUMN textseq.bulk.expanded_chunks IS
 COMMENT ON COLUMN textseq.bulk.expanded_count IS 'Members expanded so far (enrolled, omitted or skipped)';
 COMMENT ON COLUMN textseq.bulk.skipped_count IS
 	'Members skipped at expansion because the lead was already pending in the sequence';
-COMMENT ON COLUMN textseq.bulk.deleted_leads_count IS
-	'Members whose lead was deleted before its expansion (never texted)';
 COMMENT ON COLUMN textseq.bulk.expand_error IS
 	'Why the last expansion attempt failed (retried at expand_retry_at); NULL once a chunk succeeds';
 
@@ -324,7 +322,12 @@ BEGIN
 		  JOIN textseq.sender s ON s.id = c.sender_id;
 	END IF;
 
-	-- members without an enrollment, and the tags of enrollments that ended at once
+	-- members without an enrollment, and the tags of enrollments that ended at once;
+	-- leads deleted since the launch count in the bulk's deleted_leads_count
+	-- (bulk_stats; those deleted after their expansion are counted by _lead_deleted)
+	IF cardinality(gone) > 0 THEN
+		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n) VALUES (bulk, NULL, NULL, cardinality(gone));
+	END IF;
 	INSERT INTO textseq.bulk_skip (bulk_id, lead_id, reason)
 	SELECT bulk, g, 'deleted_lead'::textseq.member_skip FROM unnest(gone) g
 	UNION ALL
@@ -341,7 +344,6 @@ BEGIN
 	UPDATE textseq.bulk x
 	   SET expanded_chunks = x.expanded_chunks + 1,
 		   expanded_count = x.expanded_count + cardinality(ids),
-		   deleted_leads_count = x.deleted_leads_count + coalesce(cardinality(gone), 0),
 		   skipped_count = x.skipped_count + coalesce(cardinality(already), 0),
 		   expand_error = NULL, expand_retry_at = NULL,
 		   -- the last chunk moves the bulk on

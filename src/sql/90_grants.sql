@@ -155,6 +155,18 @@ GRANT EXECUTE ON FUNCTION
 	textseq.window_closes_at(timestamptz, text[], text, time, time, int[], timestamptz)
 	TO textseq_worker;
 
+-- ---- bulk counts and in-queue updates (65_bulk_stats.sql, 42_update_in_queue.sql) --
+-- bulk_stats is security_invoker: readers need the tables it sums.  The
+-- worker's statements fire the counts trigger (delta inserts) and its sweep
+-- folds deltas and closes bulks.
+GRANT SELECT ON textseq.bulk_stats, textseq.bulk_count, textseq.bulk_count_delta TO textseq_user;
+GRANT EXECUTE ON FUNCTION textseq.update_in_queue(text) TO textseq_user;
+GRANT EXECUTE ON FUNCTION textseq.update_in_queue(int) TO textseq_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON textseq.bulk_count, textseq.bulk_count_delta TO textseq_worker;
+GRANT SELECT ON textseq.bulk TO textseq_worker;
+GRANT UPDATE (status, finished_at) ON textseq.bulk TO textseq_worker;
+GRANT EXECUTE ON FUNCTION textseq._bulk_counts_compact(), textseq._bulk_finish(timestamptz) TO textseq_worker;
+
 -- Everything else (triggers, the internals of definer functions, _caller,
 -- the provider probes) is for superusers only: no grant.
 
@@ -171,7 +183,8 @@ BEGIN
 	FOREACH t IN ARRAY ARRAY['lead', 'contact', 'phone', 'account', 'sender',
 							 'template', 'template_version', 'sequence', 'step', 'bulk',
 							 'enrollment', 'message', 'delivery_event', 'consent_event', 'inbound',
-							 'keyword', 'branch', 'lead_note', 'deferred_result', 'deferred_enrollment'] LOOP
+							 'keyword', 'branch', 'lead_note', 'deferred_result', 'deferred_enrollment',
+							 'bulk_count', 'bulk_count_delta'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(('textseq.' || t)::regclass, '');
 	END LOOP;
 	FOREACH t IN ARRAY ARRAY['lead', 'account', 'sender', 'template', 'sequence', 'bulk',

@@ -4,7 +4,7 @@
 -- do what, row-level security.  Fixed clock; rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(111);
+SELECT plan(113);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 SET LOCAL textseq.expand_chunk = 4;
@@ -121,8 +121,13 @@ SELECT is((SELECT state FROM st WHERE name = 'jay'), 'deleted_lead', 'a lead del
 SELECT is((SELECT count(*)::int FROM textseq.enrollment WHERE lead_id = (SELECT id FROM l WHERE name = 'jay'))
 		  + (SELECT count(*)::int FROM textseq.message WHERE lead_id = (SELECT id FROM l WHERE name = 'jay')), 0,
 		  'is never enrolled nor texted');
-SELECT is((SELECT (deleted_leads_count, skipped_count, expanded_count)::text FROM textseq.bulk WHERE id = :b1),
-		  '(1,1,10)', 'deleted_leads_count and skipped_count');
+SELECT is((SELECT (skipped_count, expanded_count)::text FROM textseq.bulk WHERE id = :b1),
+		  '(1,10)', 'skipped_count and expanded_count');
+SELECT is((SELECT deleted_leads_count FROM textseq.bulk_stats WHERE bulk_id = :b1 AND step IS NULL), 1::bigint,
+		  'the deleted lead counts in bulk_stats.deleted_leads_count');
+SELECT is((SELECT (in_queue, omitted_opted_out, omitted_do_not_contact, omitted_landline, omitted_invalid)::text
+			 FROM textseq.bulk_stats WHERE bulk_id = :b1 AND step = 1), '(3,1,1,1,2)',
+		  'bulk_stats counts the first step''s messages as they are queued or omitted');
 SELECT is((SELECT count(*)::int FROM st WHERE name = 'out'), 0, 'a lead added to the list after the launch is not a member');
 SELECT is((SELECT count(*)::int FROM textseq.bulk_members WHERE bulk_id = :b1), 10, 'each member once');
 SELECT is((SELECT count(*)::int FROM textseq.bulk_members m WHERE m.bulk_id = :b1

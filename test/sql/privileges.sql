@@ -166,6 +166,15 @@ INSERT INTO expect_fn VALUES
 	('textseq.launch(text,text,text,bigint,timestamptz,int,boolean)', 'user'),
 	('textseq.cancel_bulk(bigint)', 'user'),
 	('textseq.relaunch_incomplete(bigint)', 'user');
+-- bulk counts and in-queue updates (65_bulk_stats.sql, 42_update_in_queue.sql)
+INSERT INTO expect_fn VALUES
+	('textseq._bulk_count_messages()', 'none'),
+	('textseq._bulk_count_truncated()', 'none'),
+	('textseq._bulk_counts_compact()', 'worker'),
+	('textseq._bulk_finish(timestamptz)', 'worker'),
+	('textseq._lead_deleted()', 'none'),
+	('textseq.update_in_queue(text)', 'user'),
+	('textseq.update_in_queue(integer)', 'admin');
 
 CREATE TEMP VIEW ext_fn AS
 SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig
@@ -207,6 +216,8 @@ SELECT set_eq($$SELECT fn::text FROM ext_fn WHERE prosecdef$$,
 					   ('textseq.send_one(bigint[],text,integer)'),
 					   ('textseq.save_smartlist(text,text)'), ('textseq.rename_smartlist(text,text)'),
 					   ('textseq.drop_smartlist(text)'),
+					   ('textseq._lead_deleted()'), ('textseq.update_in_queue(text)'),
+					   ('textseq.update_in_queue(integer)'),
 					   ('textseq.launch(text,text,text,bigint,timestamp with time zone,integer,boolean)'),
 					   ('textseq.cancel_bulk(bigint)'), ('textseq.relaunch_incomplete(bigint)'),
 					   ('textseq._expand_bulks()')$$,
@@ -258,6 +269,19 @@ SELECT v.rel::regclass, r.role,
 	('textseq.bulk_members', 'r', 'r', '')) v(rel, u, a, w)
  CROSS JOIN (VALUES ('textseq_user'), ('textseq_admin'), ('textseq_worker'), ('public'),
 					('ts_priv_nobody')) r(role);
+-- bulk counts: users read them (bulk_stats is security_invoker); the worker's
+-- statements add deltas and its sweep folds them and closes bulks
+INSERT INTO expect_rel
+SELECT v.rel::regclass, r.role,
+	   CASE r.role WHEN 'textseq_user' THEN v.u WHEN 'textseq_admin' THEN v.a
+				   WHEN 'textseq_worker' THEN v.w ELSE '' END
+  FROM (VALUES
+	('textseq.bulk_stats', 'r', 'r', ''),
+	('textseq.bulk_count', 'r', 'r', 'rawd'),
+	('textseq.bulk_count_delta', 'r', 'r', 'rawd')) v(rel, u, a, w)
+ CROSS JOIN (VALUES ('textseq_user'), ('textseq_admin'), ('textseq_worker'), ('public'),
+					('ts_priv_nobody')) r(role);
+UPDATE expect_rel SET privs = 'r' WHERE rel = 'textseq.bulk'::regclass AND role = 'textseq_worker';
 
 CREATE TEMP VIEW ext_rel AS
 SELECT c.oid::regclass AS rel, c.relkind
@@ -296,7 +320,8 @@ INSERT INTO expect_col VALUES
 	 '{attempts,body,body_hash,claimed_at,error_code,error_text,finished_at,phone,provider_id,run_at,segments,sent_at,status}'),
 	('textseq.enrollment', 'textseq_worker', 'UPDATE', '{current_step,finished_at,status,wait_until}'),
 	('textseq.delivery_event', 'textseq_worker', 'UPDATE', '{applied_status,message_id}'),
-	('textseq.account', 'textseq_worker', 'UPDATE', '{paused,paused_at,paused_reason}');
+	('textseq.account', 'textseq_worker', 'UPDATE', '{paused,paused_at,paused_reason}'),
+	('textseq.bulk', 'textseq_worker', 'UPDATE', '{finished_at,status}');
 SELECT set_eq($$
 	SELECT x.rel::text, x.role, x.priv, x.cols FROM (
 		SELECT c.rel, r.role, p.priv,
@@ -531,7 +556,7 @@ SELECT throws_ok(format($$DELETE FROM textseq.message WHERE id = %s$$, :m_queue)
 SELECT throws_ok($$INSERT INTO textseq.delivery_event (provider, payload) VALUES ('twilio', '{}')$$,
 				 '42501', NULL, 'worker: may not insert delivery events');
 SELECT throws_ok($$UPDATE textseq.phone SET time_zone = 'UTC'$$, '42501', NULL, 'worker: may not set time zones');
-SELECT throws_ok($$SELECT * FROM textseq.bulk$$, '42501', NULL, 'worker: may not read what it does not use');
+SELECT throws_ok($$SELECT * FROM textseq.inbound$$, '42501', NULL, 'worker: may not read what it does not use');
 RESET ROLE;
 
 -- ---- a plain login and PUBLIC: nothing --------------------------------------------

@@ -455,7 +455,8 @@ BEGIN
 	IF n > 2147483647 THEN
 		RAISE EXCEPTION 'a launch to % leads is too large', n USING ERRCODE = 'program_limit_exceeded';
 	END IF;
-	UPDATE textseq.bulk b SET lead_count = n, chunk_count = (n + chunk - 1) / chunk,
+	UPDATE textseq.bulk b SET lead_count = n,
+		   chunk_count = (SELECT count(*) FROM textseq.bulk_chunk c WHERE c.bulk_id = bid),
 		   status = CASE WHEN n = 0 THEN 'in_progress'::textseq.bulk_status ELSE b.status END,
 		   expanded_at = CASE WHEN n = 0 THEN textseq.now() END
 	 WHERE b.id = bid;

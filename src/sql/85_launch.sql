@@ -150,32 +150,55 @@ COMMENT ON FUNCTION textseq._snapshot_members(bigint, text, int) IS
 -- Insert a chunk's enrollments, the foreign-key checks of every row left
 -- out: the caller checked and locked the referenced sequence, sender and
 -- bulk rows once for the chunk (what the per-row checks would do, at a
--- third of the insert's cost each).  session_replication_role = replica
--- is what skips them, and with them any user trigger on enrollment INSERT:
+-- third of the insert's cost).  session_replication_role = replica is what
+-- skips them, and with them any user trigger on enrollment INSERT:
 -- test/sql/launch.sql fails if such a trigger appears (make it ENABLE
--- ALWAYS, or do its work here).  Pending duplicates are skipped (the one
--- pending enrollment per sequence and lead).
+-- ALWAYS, or do its work here).  A lead already pending in the sequence
+-- gets none (the one pending enrollment per sequence and lead): such leads
+-- are left out first, since a plain insert costs two thirds of one with
+-- ON CONFLICT; a pending enrollment that a concurrent launch has not
+-- committed yet makes the insert wait for it and fail if it commits, and
+-- then the chunk's insert is redone with ON CONFLICT DO NOTHING.
 CREATE FUNCTION textseq._insert_enrollments(seq bigint, bulk bigint, step int, at_ts timestamptz,
 											by_role name, wait_until timestamptz, lead_ids bigint[],
 											sender_ids int[], statuses textseq.enrollment_status[],
 											OUT ids bigint[], OUT leads bigint[])
-LANGUAGE sql SET search_path = pg_catalog, pg_temp SET session_replication_role = replica AS $$
-	WITH ins AS (
-		INSERT INTO textseq.enrollment AS e (sequence_id, lead_id, bulk_id, sender_id, status, current_step,
-											 enrolled_at, enrolled_by, wait_until, finished_at)
-		SELECT seq, x.lead_id, bulk, x.sender_id, x.status, step, at_ts, by_role,
-			   CASE WHEN x.status = 'pending' THEN wait_until END,
-			   CASE WHEN x.status <> 'pending' THEN at_ts END
-		  FROM unnest(lead_ids, sender_ids, statuses) AS x(lead_id, sender_id, status)
-		ON CONFLICT (sequence_id, lead_id) WHERE status = 'pending' DO NOTHING
-		RETURNING e.id, e.lead_id
-	)
-	-- in the order of the input (rows are inserted, and returned, in it)
-	SELECT array_agg(ins.id), array_agg(ins.lead_id) FROM ins
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET session_replication_role = replica AS $$
+#variable_conflict use_variable
+BEGIN
+	BEGIN
+		WITH ins AS (
+			INSERT INTO textseq.enrollment AS e (sequence_id, lead_id, bulk_id, sender_id, status, current_step,
+												 enrolled_at, enrolled_by, wait_until, finished_at)
+			SELECT seq, x.lead_id, bulk, x.sender_id, x.status, step, at_ts, by_role,
+				   CASE WHEN x.status = 'pending' THEN wait_until END,
+				   CASE WHEN x.status <> 'pending' THEN at_ts END
+			  FROM unnest(lead_ids, sender_ids, statuses) AS x(lead_id, sender_id, status)
+			 WHERE x.status <> 'pending'
+				OR NOT EXISTS (SELECT 1 FROM textseq.enrollment p
+								WHERE p.sequence_id = seq AND p.lead_id = x.lead_id AND p.status = 'pending')
+			RETURNING e.id, e.lead_id
+		)
+		-- in the order of the input (rows are inserted, and returned, in it)
+		SELECT array_agg(ins.id), array_agg(ins.lead_id) INTO ids, leads FROM ins;
+	EXCEPTION WHEN unique_violation THEN
+		WITH ins AS (
+			INSERT INTO textseq.enrollment AS e (sequence_id, lead_id, bulk_id, sender_id, status, current_step,
+												 enrolled_at, enrolled_by, wait_until, finished_at)
+			SELECT seq, x.lead_id, bulk, x.sender_id, x.status, step, at_ts, by_role,
+				   CASE WHEN x.status = 'pending' THEN wait_until END,
+				   CASE WHEN x.status <> 'pending' THEN at_ts END
+			  FROM unnest(lead_ids, sender_ids, statuses) AS x(lead_id, sender_id, status)
+			ON CONFLICT (sequence_id, lead_id) WHERE status = 'pending' DO NOTHING
+			RETURNING e.id, e.lead_id
+		)
+		SELECT array_agg(ins.id), array_agg(ins.lead_id) INTO ids, leads FROM ins;
+	END;
+END
 $$;
 COMMENT ON FUNCTION textseq._insert_enrollments(bigint, bigint, int, timestamptz, name, timestamptz, bigint[], int[], textseq.enrollment_status[]) IS
-	'Internal: insert a chunk''s enrollments (foreign keys checked by the caller once for the chunk); '
-	'returns the ids and leads of those inserted, in input order';
+	'Internal: insert a chunk''s enrollments (foreign keys checked by the caller once for the chunk, '
+	'leads pending in the sequence left out); returns the ids and leads of those inserted, in input order';
 
 -- Expand the next chunk of a bulk's members: one enrollment and first
 -- message per member (or an omitted status), in lead id order.  Returns how

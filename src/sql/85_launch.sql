@@ -199,68 +199,28 @@ COMMENT ON FUNCTION textseq._insert_enrollments(bigint, bigint, int, timestamptz
 	'Internal: insert a chunk''s enrollments (foreign keys checked by the caller once for the chunk, '
 	'leads pending in the sequence left out); returns the ids and leads of those inserted, in input order';
 
--- Expand the next chunk of a bulk's members: one enrollment and first
--- message per member (or an omitted status), in lead id order.  Returns how
--- many members it expanded (0: nothing left, or the bulk is not being
--- processed).  Runs as the owner (its callers are SECURITY DEFINER); the
--- caller commits the chunk.  (No plan_cache_mode = force_custom_plan: it
--- would also re-plan the checks of every row; jit off: the estimates are
--- large, the statements short.)
-CREATE FUNCTION textseq._expand_chunk(bulk bigint) RETURNS int
+-- The members of a chunk as aligned arrays, in lead id order: the lead,
+-- its sender (the bulk's, else by area code), why it cannot be texted (0:
+-- it can; 1 opted out, 2 do-not-contact, 3 landline, 4 invalid or no
+-- number) with the number it would use, and its place in the chunk; and
+-- the members whose lead was deleted.  The senders are locked for the
+-- enrollments that will refer to them (_insert_enrollments).
+CREATE FUNCTION textseq._chunk_members(ids bigint[], wanted_sender int,
+									   OUT lead_ids bigint[], OUT sender_ids int[], OUT reasons int[],
+									   OUT phones text[], OUT places bigint[], OUT gone bigint[])
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
-	b textseq.bulk;
-	q textseq.sequence;
-	f record;
-	ids bigint[];
-	now_ts timestamptz := textseq.now();
-	key_prefix text := left(replace(gen_random_uuid()::text, '-', ''), 16);
 	dflt int;
 	area_prefix text[];
 	area_sender int[];
-	-- the members with a lead: id, sender, reason (0 textable), phone, place in the chunk
-	c_lead bigint[];
-	c_sender int[];
-	c_reason int[];
-	c_phone text[];
-	c_ord bigint[];
 	nocontact bigint[];
-	present bigint[];
 	lookup text;
-	gone bigint[];
-	-- the enrollments inserted
-	e_id bigint[];
-	e_lead bigint[];
-	already bigint[];
 BEGIN
-	SELECT * INTO b FROM textseq.bulk x WHERE x.id = bulk FOR NO KEY UPDATE;
-	IF NOT FOUND OR b.status <> 'being_processed' THEN
-		RETURN 0;
-	END IF;
-	SELECT c.lead_ids INTO ids FROM textseq.bulk_chunk c
-	 WHERE c.bulk_id = bulk AND c.chunk = b.expanded_chunks + 1;
-	IF ids IS NULL THEN
-		UPDATE textseq.bulk x SET status = 'in_progress', expanded_at = now_ts, expand_error = NULL
-		 WHERE x.id = bulk;
-		RETURN 0;
-	END IF;
-
-	-- the rows every enrollment of the chunk refers to, checked and kept
-	-- (the bulk row is locked above): _insert_enrollments relies on it
-	SELECT * INTO q FROM textseq.sequence s WHERE s.id = b.sequence_id FOR KEY SHARE;
-	SELECT st.position, st.kind, st.delay, st.timeout, st.template_id, t.current_version INTO f
-	  FROM textseq.step st LEFT JOIN textseq.template t ON t.id = st.template_id
-	 WHERE st.sequence_id = b.sequence_id ORDER BY st.position LIMIT 1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'sequence "%" has no steps', q.name
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'Add steps with textseq.add_step(); the launch goes on once it has one.';
-	END IF;
 	SELECT max(x.sender_id) FILTER (WHERE x.prefix IS NULL),
 		   array_agg(x.prefix) FILTER (WHERE x.prefix IS NOT NULL),
 		   array_agg(x.sender_id) FILTER (WHERE x.prefix IS NOT NULL)
 	  INTO dflt, area_prefix, area_sender
-	  FROM textseq._bulk_senders(b.sender_id) x;
+	  FROM textseq._bulk_senders(wanted_sender) x;
 	PERFORM 1 FROM textseq.sender s WHERE s.id = dflt OR s.id = ANY(area_sender) FOR KEY SHARE;
 
 	-- per member: its first textable number, else the weightiest reason
@@ -285,47 +245,137 @@ BEGIN
 							  dflt)),
 		   array_agg(c.reason), array_agg(c.phone), array_agg(c.ord),
 		   array_agg(c.lead_id) FILTER (WHERE c.phone IS NULL)
-	  INTO c_lead, c_sender, c_reason, c_phone, c_ord, nocontact
+	  INTO lead_ids, sender_ids, reasons, phones, places, nocontact
 	  FROM cand c;
+
 	-- Deleted leads: a lead with a contact exists (contacts go with their
 	-- lead); the others are looked up in the lead relation.
 	IF nocontact IS NOT NULL THEN
-		SELECT format('SELECT array_agg(x) FROM unnest($1) x WHERE EXISTS (SELECT 1 FROM %s l WHERE l.%I = x)',
+		SELECT format('SELECT array_agg(x) FROM unnest($1) x WHERE NOT EXISTS (SELECT 1 FROM %s l WHERE l.%I = x)',
 					  r.rel, r.key_column)
 		  INTO lookup FROM textseq._lead_source() r;
-		EXECUTE lookup INTO present USING nocontact;
-		gone := ARRAY(SELECT unnest(nocontact) EXCEPT SELECT unnest(present));
-		IF cardinality(gone) > 0 THEN
+		EXECUTE lookup INTO gone USING nocontact;
+		IF gone IS NOT NULL THEN
 			SELECT array_agg(x.l), array_agg(x.s), array_agg(x.r), array_agg(x.p), array_agg(x.o)
-			  INTO c_lead, c_sender, c_reason, c_phone, c_ord
-			  FROM unnest(c_lead, c_sender, c_reason, c_phone, c_ord) AS x(l, s, r, p, o)
+			  INTO lead_ids, sender_ids, reasons, phones, places
+			  FROM unnest(lead_ids, sender_ids, reasons, phones, places) AS x(l, s, r, p, o)
 			 WHERE x.l <> ALL(gone);
 		END IF;
 	END IF;
+END
+$$;
+COMMENT ON FUNCTION textseq._chunk_members(bigint[], int) IS
+	'Internal: a chunk''s members as aligned arrays (lead, sender, reason, number, place) and its deleted leads';
 
-	IF c_lead IS NOT NULL THEN
-		SELECT x.ids, x.leads INTO e_id, e_lead
-		  FROM textseq._insert_enrollments(
-				b.sequence_id, bulk, f.position, now_ts, b.created_by,
-				CASE WHEN f.kind = 'wait_reply' THEN b.start_at + f.delay + f.timeout END, c_lead, c_sender,
-				ARRAY(SELECT CASE r WHEN 0 THEN 'pending' WHEN 1 THEN 'omitted_opted_out' WHEN 2 THEN 'canceled'
-									WHEN 3 THEN 'omitted_landline' ELSE 'omitted_invalid' END::textseq.enrollment_status
-						FROM unnest(c_reason) AS y(r))) x;
-		IF e_lead IS DISTINCT FROM c_lead THEN
-			-- some were pending already: keep the members that got an enrollment, in its order
-			already := ARRAY(SELECT unnest(c_lead) EXCEPT SELECT unnest(e_lead));
-			SELECT array_agg(c.lead_id ORDER BY e.o), array_agg(c.sender_id ORDER BY e.o),
-				   array_agg(c.reason ORDER BY e.o), array_agg(c.phone ORDER BY e.o),
-				   array_agg(c.ord ORDER BY e.o)
-			  INTO c_lead, c_sender, c_reason, c_phone, c_ord
-			  FROM unnest(e_lead) WITH ORDINALITY AS e(lead_id, o)
-			  JOIN unnest(c_lead, c_sender, c_reason, c_phone, c_ord) AS c(lead_id, sender_id, reason, phone, ord)
-				ON c.lead_id = e.lead_id;
-		END IF;
+-- A chunk's enrollments: inserted (_insert_enrollments), and the member
+-- arrays cut down to the members that got one, in its order, so that they
+-- stay aligned with the enrollment ids; the members skipped because their
+-- lead was pending in the sequence already.
+CREATE FUNCTION textseq._chunk_enroll(b textseq.bulk, step int, kind text, wait_until timestamptz,
+									  at_ts timestamptz, INOUT lead_ids bigint[], INOUT sender_ids int[],
+									  INOUT reasons int[], INOUT phones text[], INOUT places bigint[],
+									  OUT enrollment_ids bigint[], OUT already bigint[])
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	inserted bigint[];
+BEGIN
+	SELECT x.ids, x.leads INTO enrollment_ids, inserted
+	  FROM textseq._insert_enrollments(
+			b.sequence_id, b.id, step, at_ts, b.created_by, CASE WHEN kind = 'wait_reply' THEN wait_until END,
+			lead_ids, sender_ids,
+			ARRAY(SELECT CASE r WHEN 0 THEN 'pending' WHEN 1 THEN 'omitted_opted_out' WHEN 2 THEN 'canceled'
+								WHEN 3 THEN 'omitted_landline' ELSE 'omitted_invalid' END::textseq.enrollment_status
+					FROM unnest(reasons) AS y(r))) x;
+	IF inserted IS DISTINCT FROM lead_ids THEN
+		already := ARRAY(SELECT unnest(lead_ids) EXCEPT SELECT unnest(inserted));
+		SELECT array_agg(c.l ORDER BY e.o), array_agg(c.s ORDER BY e.o), array_agg(c.r ORDER BY e.o),
+			   array_agg(c.p ORDER BY e.o), array_agg(c.n ORDER BY e.o)
+		  INTO lead_ids, sender_ids, reasons, phones, places
+		  FROM unnest(inserted) WITH ORDINALITY AS e(lead_id, o)
+		  JOIN unnest(lead_ids, sender_ids, reasons, phones, places) AS c(l, s, r, p, n) ON c.l = e.lead_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION textseq._chunk_enroll(textseq.bulk, int, text, timestamptz, timestamptz, bigint[], int[], int[], text[], bigint[]) IS
+	'Internal: insert a chunk''s enrollments; the member arrays aligned with them, and the members already pending';
+
+-- What a chunk leaves besides enrollments and messages: its skipped members,
+-- its deleted leads in the bulk's deleted_leads_count (bulk_stats; leads
+-- deleted after their expansion are counted by _lead_deleted), and the tags
+-- of the enrollments that ended at once (as _enrollment_end_tags does).
+CREATE FUNCTION textseq._chunk_end(bulk bigint, q textseq.sequence, gone bigint[], already bigint[],
+								   lead_ids bigint[], reasons int[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF cardinality(gone) > 0 THEN
+		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n) VALUES (bulk, NULL, NULL, cardinality(gone));
+	END IF;
+	INSERT INTO textseq.bulk_skip (bulk_id, lead_id, reason)
+	SELECT bulk, g, 'deleted_lead'::textseq.member_skip FROM unnest(gone) g
+	UNION ALL
+	SELECT bulk, a, 'already_pending'::textseq.member_skip FROM unnest(already) a;
+	IF q.opted_out_tag IS NOT NULL THEN
+		PERFORM textseq._tag_leads(ARRAY(SELECT x.l FROM unnest(lead_ids, reasons) x(l, r) WHERE x.r = 1),
+								   q.opted_out_tag);
+	END IF;
+	IF q.invalid_tag IS NOT NULL THEN
+		PERFORM textseq._tag_leads(ARRAY(SELECT x.l FROM unnest(lead_ids, reasons) x(l, r) WHERE x.r = 4),
+								   q.invalid_tag);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION textseq._chunk_end(bigint, textseq.sequence, bigint[], bigint[], bigint[], int[]) IS
+	'Internal: a chunk''s skipped members, deleted-lead count and end-of-enrollment tags';
+
+-- Expand the next chunk of a bulk's members: one enrollment and first
+-- message per member (or an omitted status), in lead id order.  Returns how
+-- many members it expanded (0: nothing left, or the bulk is not being
+-- processed).  Runs as the owner (its callers are SECURITY DEFINER); the
+-- caller commits the chunk.  (No plan_cache_mode = force_custom_plan: it
+-- would also re-plan the checks of every row; jit off: the estimates are
+-- large, the statements short.)
+CREATE FUNCTION textseq._expand_chunk(bulk bigint) RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	b textseq.bulk;
+	q textseq.sequence;
+	f record;
+	ids bigint[];
+	now_ts timestamptz := textseq.now();
+	key_prefix text := left(replace(gen_random_uuid()::text, '-', ''), 16);
+	m record;
+	e record;
+BEGIN
+	SELECT * INTO b FROM textseq.bulk x WHERE x.id = bulk FOR NO KEY UPDATE;
+	IF NOT FOUND OR b.status <> 'being_processed' THEN
+		RETURN 0;
+	END IF;
+	SELECT c.lead_ids INTO ids FROM textseq.bulk_chunk c
+	 WHERE c.bulk_id = bulk AND c.chunk = b.expanded_chunks + 1;
+	IF ids IS NULL THEN
+		UPDATE textseq.bulk x SET status = 'in_progress', expanded_at = now_ts, expand_error = NULL
+		 WHERE x.id = bulk;
+		RETURN 0;
 	END IF;
 
-	-- the first step's messages (e_id and the c_ arrays are aligned now)
-	IF e_id IS NOT NULL AND f.kind = 'send' THEN
+	-- the rows every enrollment of the chunk refers to, checked and kept (the
+	-- bulk row is locked above, the senders by _chunk_members): _insert_enrollments relies on it
+	SELECT * INTO q FROM textseq.sequence s WHERE s.id = b.sequence_id FOR KEY SHARE;
+	SELECT st.position, st.kind, st.delay, st.timeout, st.template_id, t.current_version INTO f
+	  FROM textseq.step st LEFT JOIN textseq.template t ON t.id = st.template_id
+	 WHERE st.sequence_id = b.sequence_id ORDER BY st.position LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'sequence "%" has no steps', q.name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Add steps with textseq.add_step(); the launch goes on once it has one.';
+	END IF;
+
+	m := textseq._chunk_members(ids, b.sender_id);
+	e := textseq._chunk_enroll(b, f.position, f.kind, b.start_at + f.delay + f.timeout, now_ts,
+							   m.lead_ids, m.sender_ids, m.reasons, m.phones, m.places);
+
+	-- the first step's messages (aligned with the enrollments)
+	IF e.enrollment_ids IS NOT NULL AND f.kind = 'send' THEN
 		INSERT INTO textseq.message (enrollment_id, bulk_id, sequence_id, step, lead_id, sender_id,
 									 template_id, template_version, signature, status, due_at, run_at,
 									 expires_at, phone, finished_at, idempotency_key)
@@ -337,36 +387,18 @@ BEGIN
 			   b.start_at + f.delay, b.start_at + f.delay, b.start_at + f.delay + q.expire_after,
 			   CASE WHEN c.reason <> 0 THEN c.phone END, CASE WHEN c.reason <> 0 THEN now_ts END,
 			   -- unique: a random prefix per chunk and the member's place in it
-			   -- (gen_random_uuid() for every row cost half the insert)
+			   -- (gen_random_uuid() for every row cost a third of the insert)
 			   (key_prefix || to_hex(c.ord + 1152921504606846976))::uuid
-		  FROM unnest(e_id, c_lead, c_sender, c_reason, c_phone, c_ord)
+		  FROM unnest(e.enrollment_ids, e.lead_ids, e.sender_ids, e.reasons, e.phones, e.places)
 			   AS c(id, lead_id, sender_id, reason, phone, ord)
 		  JOIN textseq.sender s ON s.id = c.sender_id;
 	END IF;
-
-	-- members without an enrollment, and the tags of enrollments that ended at once;
-	-- leads deleted since the launch count in the bulk's deleted_leads_count
-	-- (bulk_stats; those deleted after their expansion are counted by _lead_deleted)
-	IF cardinality(gone) > 0 THEN
-		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n) VALUES (bulk, NULL, NULL, cardinality(gone));
-	END IF;
-	INSERT INTO textseq.bulk_skip (bulk_id, lead_id, reason)
-	SELECT bulk, g, 'deleted_lead'::textseq.member_skip FROM unnest(gone) g
-	UNION ALL
-	SELECT bulk, a, 'already_pending'::textseq.member_skip FROM unnest(already) a;
-	IF q.opted_out_tag IS NOT NULL THEN
-		PERFORM textseq._tag_leads(ARRAY(SELECT x.l FROM unnest(c_lead, c_reason) x(l, r) WHERE x.r = 1),
-								   q.opted_out_tag);
-	END IF;
-	IF q.invalid_tag IS NOT NULL THEN
-		PERFORM textseq._tag_leads(ARRAY(SELECT x.l FROM unnest(c_lead, c_reason) x(l, r) WHERE x.r = 4),
-								   q.invalid_tag);
-	END IF;
+	PERFORM textseq._chunk_end(bulk, q, m.gone, e.already, e.lead_ids, e.reasons);
 
 	UPDATE textseq.bulk x
 	   SET expanded_chunks = x.expanded_chunks + 1,
 		   expanded_count = x.expanded_count + cardinality(ids),
-		   skipped_count = x.skipped_count + coalesce(cardinality(already), 0),
+		   skipped_count = x.skipped_count + coalesce(cardinality(e.already), 0),
 		   expand_error = NULL, expand_retry_at = NULL,
 		   -- the last chunk moves the bulk on
 		   status = CASE WHEN x.expanded_chunks + 1 >= x.chunk_count THEN 'in_progress' ELSE x.status END,

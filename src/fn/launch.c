@@ -13,8 +13,9 @@
  * textseq._caller() reports -- and only the member inserts run as the
  * owner.  Every list is a smartlist query (launch turns a bulk import and
  * a relaunch into one), so the query language's compiler is the one place
- * that knows the lead relation.  The switch is a local user id change (as REFRESH MATERIALIZED VIEW
- * does), so nothing run as the caller can SET ROLE its way back.
+ * that knows the lead relation.  The switch is a local user id change (as
+ * REFRESH MATERIALIZED VIEW does), so nothing run as the caller can SET
+ * ROLE its way back.
  * Must not: run anything but the fixed query below as the caller, nor be
  * granted to anyone (only definer functions call it).
  *

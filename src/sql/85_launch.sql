@@ -1,4 +1,4 @@
--- 80_launch.sql: bulk launches (SPEC section 8): launch a sequence to a
+-- 85_launch.sql: bulk launches (SPEC section 8): launch a sequence to a
 -- smartlist, a query or a bulk-import list; expand the launch into
 -- enrollments and first messages in committed chunks; cancel; relaunch to
 -- the leads who missed steps.
@@ -567,8 +567,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'bulk % does not exist', bulk USING ERRCODE = 'undefined_object';
 	END IF;
-	IF b.status = 'canceled' THEN
-		RETURN 0;
+	IF b.status IN ('canceled', 'done') THEN
+		RETURN 0;		-- (a done bulk has nothing waiting)
 	END IF;
 	SELECT coalesce(sum(cardinality(c.lead_ids)), 0) INTO n_members FROM textseq.bulk_chunk c
 	 WHERE c.bulk_id = bulk AND c.chunk > b.expanded_chunks AND b.status = 'being_processed';

@@ -3,7 +3,7 @@
  * expand.c
  *	  The worker's expansion step: one chunk of a bulk launch's members
  *	  turned into enrollments and first messages, in a transaction of its
- *	  own (textseq._expand_bulks, src/sql/80_launch.sql).
+ *	  own (textseq._expand_bulks, src/sql/85_launch.sql).
  *
  * A launch only snapshots its members, in chunks of textseq.expand_chunk;
  * the worker expands them here, one chunk per call, so a million-lead launch

@@ -4,7 +4,7 @@
 -- do what, row-level security.  Fixed clock; rolled back at the end.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(113);
+SELECT plan(114);
 
 SET LOCAL textseq.test_now = '2026-11-23 17:00:00+00';   -- 12:00 in New Jersey
 SET LOCAL textseq.expand_chunk = 4;
@@ -232,6 +232,8 @@ SELECT is(textseq.cancel_bulk(:b7), 4, 'cancel_bulk after expansion cancels the 
 SELECT is((SELECT count(*)::int FROM textseq.message WHERE bulk_id = :b7 AND status = 'sending'), 1, 'not the one being sent');
 SELECT is((SELECT count(*)::int FROM textseq.message WHERE bulk_id = :b7 AND status::text LIKE 'omitted%'), 5,
 		  'nor the omitted ones');
+UPDATE textseq.bulk SET status = 'done' WHERE id = :b4;   -- (as the sweep closes a finished bulk)
+SELECT is(textseq.cancel_bulk(:b4), 0, 'canceling a done bulk cancels nothing, and it stays done');
 
 -- ---- relaunch_incomplete ---------------------------------------------------------------
 -- after an expiry: ra's first step goes out, rb's expires, rc replies, rd is canceled by hand, re opted out

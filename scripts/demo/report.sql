@@ -30,6 +30,16 @@ SELECT m.status, count(*) AS messages, coalesce(d.meaning, '') AS meaning
  ORDER BY count(*) DESC, m.status;
 
 \echo
+\echo :B'The bulk launch':R' (textseq.bulk_stats: the bulk, then each step; maintained counts)'
+SELECT bulk_id AS bulk, status, coalesce(step::text, 'all') AS step, lead_count AS leads, sent, outbox,
+	   held_quiet_hours AS held, error, blocked_duplicate AS duplicate,
+	   omitted_opted_out + omitted_landline + omitted_invalid + omitted_do_not_contact + omitted_deleted_lead
+		   AS omitted,
+	   in_queue + capped + sending + maybe_sent AS waiting, deleted_leads_count AS deleted
+  FROM textseq.bulk_stats
+ ORDER BY 1, 3 = 'all' DESC, 3;
+
+\echo
 \echo :B'Per step':R' (gap = time from the previous step''s text to this one, mean)'
 SELECT st.position AS step, t.name AS template, st.delay::text AS delay,
 	   count(m.id) AS total,

@@ -37,7 +37,7 @@ SELECT bulk_id AS bulk, status, coalesce(step::text, 'all') AS step, lead_count 
 		   AS omitted,
 	   in_queue + capped + sending + maybe_sent AS waiting, deleted_leads_count AS deleted
   FROM textseq.bulk_stats
- ORDER BY 1, 3 = 'all' DESC, 3;
+ ORDER BY 1, bulk_stats.step NULLS FIRST;
 
 \echo
 \echo :B'Per step':R' (gap = time from the previous step''s text to this one, mean)'

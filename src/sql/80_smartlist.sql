@@ -38,18 +38,8 @@ CREATE FUNCTION textseq._field_number(v jsonb) RETURNS numeric
 COMMENT ON FUNCTION textseq._field_number(jsonb) IS
 	'Internal: a custom field as a number (JSON number or numeric string), else NULL; for lead.<custom> < 5';
 
--- The leads of a bulk who did not receive all its steps (bulk.incomplete):
--- those with a message of the bulk that expired or was canceled.  The bulk
--- launch code may widen this (members never expanded); the query language
--- only calls it.
-CREATE FUNCTION textseq._bulk_incomplete_leads(bulk bigint) RETURNS SETOF bigint
-	LANGUAGE sql STABLE PARALLEL SAFE
-	AS $$
-	SELECT DISTINCT m.lead_id FROM textseq.message m
-	 WHERE m.bulk_id = bulk AND m.status IN ('expired', 'canceled') AND m.lead_id IS NOT NULL
-	$$;
-COMMENT ON FUNCTION textseq._bulk_incomplete_leads(bigint) IS
-	'Internal: leads of a bulk with a message that expired or was canceled (bulk.incomplete = <id>)';
+-- bulk.incomplete = <id> compiles to a call of textseq._bulk_incomplete_leads(bulk),
+-- defined with the launches it reads (85_launch.sql).
 
 CREATE FUNCTION textseq.smartlist_sql(query text) RETURNS text
 	AS 'MODULE_PATHNAME', 'textseq_smartlist_sql'

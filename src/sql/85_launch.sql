@@ -590,9 +590,8 @@ COMMENT ON FUNCTION textseq.cancel_bulk(bigint) IS
 -- expired or canceled with a message of it expired or canceled (a lead who
 -- replied or opted out is not one of them, although its later steps were
 -- canceled too), and the members a cancel reached before their expansion.
--- (80_smartlist.sql defines it for the query language's bulk.incomplete;
--- this is the definition, replacing that one.)
-CREATE OR REPLACE FUNCTION textseq._bulk_incomplete_leads(bulk bigint) RETURNS SETOF bigint
+-- (The query language's bulk.incomplete = <id> calls it.)
+CREATE FUNCTION textseq._bulk_incomplete_leads(bulk bigint) RETURNS SETOF bigint
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	SELECT e.lead_id
 	  FROM textseq.enrollment e

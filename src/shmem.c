@@ -246,17 +246,15 @@ ts_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * SQL: textseq._wake_worker(due timestamptz).  Work due before the worker's
- * planned wake-up wakes it when this transaction commits (never before: it
- * could not see the rows yet).  The comparison is made at commit.
+ * Work due before the worker's planned wake-up wakes it when this
+ * transaction commits (never before: it could not see the rows yet).  The
+ * comparison is made at commit.
  */
-Datum
-textseq_wake_worker(PG_FUNCTION_ARGS)
+void
+ts_wake_at_commit(TimestampTz due)
 {
-	TimestampTz due = PG_ARGISNULL(0) ? 0 : PG_GETARG_TIMESTAMPTZ(0);
-
 	if (ts_slot_for_db(MyDatabaseId) == NULL)
-		PG_RETURN_VOID();		/* no worker serves this database */
+		return;					/* no worker serves this database */
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(ts_xact_callback, NULL);
@@ -265,6 +263,13 @@ textseq_wake_worker(PG_FUNCTION_ARGS)
 	if (!wake_at_commit || due < wake_due)
 		wake_due = due;
 	wake_at_commit = true;
+}
+
+/* SQL: textseq._wake_worker(due timestamptz) */
+Datum
+textseq_wake_worker(PG_FUNCTION_ARGS)
+{
+	ts_wake_at_commit(PG_ARGISNULL(0) ? 0 : PG_GETARG_TIMESTAMPTZ(0));
 	PG_RETURN_VOID();
 }
 

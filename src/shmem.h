@@ -85,5 +85,6 @@ extern void ts_slot_error(TsWorkerSlot *slot, const char *msg, double t_connect,
 						  double t_total);
 extern const char *ts_state_name(TsWorkerState state);
 extern void ts_hooks_install(void);
+extern void ts_wake_at_commit(TimestampTz due);
 
 #endif							/* TEXTSEQ_SHMEM_H */

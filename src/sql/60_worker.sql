@@ -9,13 +9,7 @@ COMMENT ON FUNCTION textseq._wake_worker(timestamptz) IS
 
 -- Wake at commit whenever a waiting message is queued or made due (any writer).
 CREATE FUNCTION textseq._message_wake() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM textseq._wake_worker(min(n.run_at)) FROM new_rows n
-	 WHERE n.status IN ('in_queue', 'held_quiet_hours', 'capped');
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'textseq_message_wake' LANGUAGE C;
 COMMENT ON FUNCTION textseq._message_wake() IS 'Statement trigger: wake the worker for newly queued messages';
 CREATE TRIGGER message_wake_insert AFTER INSERT ON textseq.message
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION textseq._message_wake();

@@ -46,38 +46,11 @@ CREATE INDEX bulk_count_delta_bulk_idx ON textseq.bulk_count_delta (bulk_id);
 COMMENT ON TABLE textseq.bulk_count_delta IS
 	'Changes to textseq.bulk_count not folded in yet (insert-only; textseq.sweep() folds them)';
 
--- The counts trigger: one delta row per (bulk, step, status) the statement
+-- The counts trigger (C: src/fn/message_triggers.c): one delta row per (bulk, step, status) the statement
 -- changed.  An UPDATE nets old rows (-1) against new rows (+1), so rows whose
 -- status did not change add nothing; last_sent_at is the latest send seen.
 CREATE FUNCTION textseq._bulk_count_messages() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	IF TG_OP = 'UPDATE' THEN
-		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n, last_sent_at)
-		SELECT x.bulk_id, x.step, x.status, sum(x.n), max(x.sent_at)
-		  FROM (SELECT r.bulk_id, r.step, r.status, count(*) AS n, max(r.sent_at) AS sent_at
-				  FROM new_rows r WHERE r.bulk_id IS NOT NULL
-				 GROUP BY r.bulk_id, r.step, r.status
-				UNION ALL
-				SELECT o.bulk_id, o.step, o.status, -count(*), NULL
-				  FROM old_rows o WHERE o.bulk_id IS NOT NULL
-				 GROUP BY o.bulk_id, o.step, o.status) x
-		 GROUP BY x.bulk_id, x.step, x.status
-		HAVING sum(x.n) <> 0 OR max(x.sent_at) IS NOT NULL;
-	ELSIF TG_OP = 'INSERT' THEN
-		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n, last_sent_at)
-		SELECT r.bulk_id, r.step, r.status, count(*), max(r.sent_at)
-		  FROM new_rows r WHERE r.bulk_id IS NOT NULL
-		 GROUP BY r.bulk_id, r.step, r.status;
-	ELSE
-		INSERT INTO textseq.bulk_count_delta (bulk_id, step, status, n)
-		SELECT o.bulk_id, o.step, o.status, -count(*)
-		  FROM old_rows o WHERE o.bulk_id IS NOT NULL
-		 GROUP BY o.bulk_id, o.step, o.status;
-	END IF;
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'textseq_bulk_count_messages' LANGUAGE C;
 COMMENT ON FUNCTION textseq._bulk_count_messages() IS
 	'Statement trigger: record how a statement changed the message counts of bulks (bulk_count_delta)';
 -- (a trigger with transition tables takes one event each)

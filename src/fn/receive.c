@@ -61,7 +61,6 @@ typedef enum
 	Q_RESPONDED,
 	Q_RESPONDED_WAIT,
 	Q_FINISH,
-	Q_CANCEL,
 	Q_GOTO,
 	Q_QUEUE,
 	Q_HAS_NEXT,
@@ -128,13 +127,17 @@ static const QueryDef queries[Q_COUNT] = {
 		{INT8OID}},
 	[Q_RESPONDED_WAIT] = {"UPDATE textseq.enrollment x SET responded_at = textseq.now(), wait_until = NULL"
 		" WHERE x.id = $1", 1, {INT8OID}},
-	/* _finish_enrollments() for one enrollment, with the reply's time */
-	[Q_FINISH] = {"UPDATE textseq.enrollment x SET status = 'finished_responded',"
+	/*
+	 * _finish_enrollments() for one enrollment, with the reply's time, and
+	 * its waiting messages canceled; whether it was pending
+	 */
+	[Q_FINISH] = {"WITH f AS (UPDATE textseq.enrollment x SET status = 'finished_responded',"
 		" finished_at = textseq.now(), responded_at = textseq.now(), wait_until = NULL"
-		" WHERE x.id = $1 AND x.status = 'pending' RETURNING x.id", 1, {INT8OID}},
-	[Q_CANCEL] = {"UPDATE textseq.message m SET status = 'canceled', finished_at = textseq.now()"
-		" WHERE m.enrollment_id = $1 AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')", 1,
-		{INT8OID}},
+		" WHERE x.id = $1 AND x.status = 'pending' RETURNING x.id),"
+		" c AS (UPDATE textseq.message m SET status = 'canceled', finished_at = textseq.now()"
+		" WHERE m.enrollment_id = $1 AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')"
+		" AND EXISTS (SELECT FROM f) RETURNING m.id)"
+		" SELECT EXISTS (SELECT FROM f), (SELECT count(*) FROM c)", 1, {INT8OID}},
 	[Q_GOTO] = {"UPDATE textseq.enrollment x SET current_step = $2 WHERE x.id = $1", 2,
 		{INT8OID, INT4OID}},
 	[Q_QUEUE] = {"SELECT textseq._queue_current(ARRAY[$1], ARRAY[textseq.now()])", 1, {INT8OID}},
@@ -354,11 +357,10 @@ static bool
 finish_responded(int64 enrollment)
 {
 	Datum		arg = Int64GetDatum(enrollment);
+	bool		isnull;
 
-	if (run(Q_FINISH, &arg, NULL) == 0)
-		return false;
-	run(Q_CANCEL, &arg, NULL);
-	return true;
+	run(Q_FINISH, &arg, NULL);
+	return DatumGetBool(col(1, &isnull));
 }
 
 /*

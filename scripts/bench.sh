@@ -18,6 +18,7 @@
 #   BENCH_LATENCY_N=500          sequential enrolls of the latency benchmark
 #   BENCH_MEMORY_MESSAGES=1000000  messages of the memory benchmark
 #   BENCH_RECEIVE_SECONDS=30     seconds of each pgbench run of bench/receive.sh
+#   BENCH_RECEIVE_ROUNDS=3       rounds of bench/receive.sh (INSERT then receive, each on a fresh copy)
 #   BENCH_SMARTLIST_LEADS=1000000  leads of bench/smartlist.sh (BENCH_SMARTLIST_REPS=21 runs a side)
 #   BENCH_BULK_MESSAGES=1000000  messages of the bulk of bench/bulk_stats.sh (bulkstats)
 #   BENCH_LAUNCH_LEADS=1000000     leads of bench/launch.sh (BENCH_LAUNCH_ROUNDS=3 rounds; BENCH_LAUNCH_CHUNK

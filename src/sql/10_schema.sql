@@ -270,10 +270,13 @@ CREATE INDEX message_due_idx ON textseq.message (sender_id, run_at)
 CREATE INDEX message_phone_recent_idx ON textseq.message (phone, claimed_at)
 	WHERE status IN ('sending', 'maybe_sent', 'outbox', 'sent', 'delivery_unknown');
 CREATE INDEX message_enrollment_idx ON textseq.message (enrollment_id);
+-- (the two predicates differ by their key's IS NOT NULL: with the same predicate, a
+-- probe by phone could use the lead_id index as a full scan of every waiting reply,
+-- which the planner picks while statistics still say both are empty)
 CREATE INDEX message_reply_waiting_idx ON textseq.message (phone)
-	WHERE kind <> 'sequence' AND status IN ('in_queue', 'held_quiet_hours', 'capped');
+	WHERE kind <> 'sequence' AND phone IS NOT NULL AND status IN ('in_queue', 'held_quiet_hours', 'capped');
 CREATE INDEX message_one_off_waiting_idx ON textseq.message (lead_id)
-	WHERE kind <> 'sequence' AND status IN ('in_queue', 'held_quiet_hours', 'capped');
+	WHERE kind <> 'sequence' AND lead_id IS NOT NULL AND status IN ('in_queue', 'held_quiet_hours', 'capped');
 CREATE INDEX message_bulk_idx ON textseq.message (bulk_id, step) WHERE bulk_id IS NOT NULL;
 CREATE INDEX message_inflight_idx ON textseq.message (status)
 	WHERE status IN ('sending', 'maybe_sent');

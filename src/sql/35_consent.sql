@@ -45,8 +45,10 @@ CREATE TRIGGER consent_event_append_only BEFORE UPDATE ON textseq.consent_event
 	FOR EACH ROW EXECUTE FUNCTION textseq._append_only();
 
 -- phone.opted_out changes only with a consent event logged in the same transaction.
+-- (enable_seqscan off: the log starts empty, and a plan kept from then would
+-- read the whole log for every opt-out until the next ANALYZE)
 CREATE FUNCTION textseq._phone_consent_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_seqscan = off AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM textseq.consent_event c
 					WHERE c.phone = NEW.e164 AND c.changed

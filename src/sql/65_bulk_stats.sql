@@ -218,7 +218,7 @@ BEGIN
 					   AND w.status IN ('in_queue', 'held_quiet_hours', 'capped')
 					UNION ALL
 					SELECT w.id FROM textseq.message w
-					 WHERE w.lead_id = ANY(gone_ids) AND w.kind <> 'sequence'
+					 WHERE w.lead_id = ANY(gone_ids) AND w.kind <> 'sequence' AND w.lead_id IS NOT NULL
 					   AND w.status IN ('in_queue', 'held_quiet_hours', 'capped'))
 	   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped');
 

@@ -289,7 +289,9 @@ CREATE TRIGGER enrollment_end_tags AFTER UPDATE OF status ON textseq.enrollment
 CREATE FUNCTION textseq._receive_consent(verdict text, rule text, is_keyword boolean, ph text,
 										 sender int, inbound bigint, lead_ids bigint[])
 RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan AS $$
+-- (every statement finds rows by key: its plans must not depend on how big
+-- the tables were when the session first planned them, nor be made per call)
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 DECLARE
 	was_out boolean;
 	enr bigint[];
@@ -325,11 +327,13 @@ BEGIN
 					UNION
 					SELECT x.id FROM textseq.message x
 					 WHERE x.phone = ph AND x.kind IN ('help', 'one_off')
-					   AND x.kind <> 'sequence' AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
+					   AND x.kind <> 'sequence' AND x.phone IS NOT NULL
+					   AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')
 					UNION
 					SELECT x.id FROM textseq.message x
 					 WHERE x.lead_id = ANY(lead_ids) AND x.kind IN ('help', 'one_off')
-					   AND x.kind <> 'sequence' AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')))
+					   AND x.kind <> 'sequence' AND x.lead_id IS NOT NULL
+					   AND x.status IN ('in_queue', 'held_quiet_hours', 'capped')))
 			   AND m.status IN ('in_queue', 'held_quiet_hours', 'capped')
 			RETURNING 1)
 		SELECT count(*) INTO canceled FROM c;
